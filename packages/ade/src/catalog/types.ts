@@ -120,6 +120,10 @@ export interface CommitRequest {
   /** Also remove every current file of these partitions (rerun of a day). */
   readonly removePartitions?: readonly string[];
   readonly batchId?: string;
+  /** Where the batch came from (a source stream, a model), recorded with the batch; defaults to `committer`. */
+  readonly batchSource?: string;
+  /** Free-form facts about the batch (input snapshots, interval…), recorded the first time the batch commits. */
+  readonly batchInfo?: Readonly<Record<string, unknown>>;
   /** The columns the added files hold; a differing list creates a new schema version. */
   readonly columns?: readonly ColumnInput[];
   readonly committer: string;
@@ -143,6 +147,11 @@ export interface Run {
   readonly target: string;
   readonly state: RunState;
   readonly attempts: number;
+  /** The worker holding the run while it is `running`. */
+  readonly leaseOwner: string | undefined;
+  /** When the lease ends unless renewed by a heartbeat; after that another worker may claim the run. */
+  readonly leaseExpiresAt: Date | undefined;
+  readonly heartbeatAt: Date | undefined;
   readonly createdAt: Date;
   readonly startedAt: Date | undefined;
   readonly finishedAt: Date | undefined;
@@ -157,6 +166,9 @@ export interface AuditEvent {
   readonly action: string;
   readonly target: string;
   readonly details: Readonly<Record<string, unknown>>;
+  /** Hash of the previous event ('' for the first). */
+  readonly prevHash: string;
+  /** sha256(prevHash + canonical JSON of {action, actor, at, details, target}), hex. */
   readonly hash: string;
 }
 

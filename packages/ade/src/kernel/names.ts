@@ -43,3 +43,28 @@ export function parseTableRef(ref: string): TableRef {
 export function formatTableRef(ref: TableRef): string {
   return `${ref.zone}.${ref.name}`;
 }
+
+/**
+ * Turns any column label into a valid name: `Customer Name` → `customer_name`,
+ * `2nd-score` → `c_2nd_score`. Distinct labels that normalise alike get `_2`, `_3`….
+ */
+export function normalizeNames(labels: readonly string[]): string[] {
+  const used = new Set<string>();
+  return labels.map((label) => {
+    let base = label
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .replace(/_+/g, '_');
+    if (base === '') base = 'column';
+    if (!/^[a-z]/.test(base)) base = `c_${base}`;
+    base = base.slice(0, 60);
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
+    used.add(name);
+    return name;
+  });
+}

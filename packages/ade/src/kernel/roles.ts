@@ -50,3 +50,24 @@ export function assertCanRead(principal: Principal, zone: string): void {
     });
   }
 }
+
+const ANALYST_WRITABLE: readonly Zone[] = ['report', 'ml'];
+
+/**
+ * The zones a role may write. Analysts build reports and features; loading into
+ * the platform zones (raw … model) is engineering work.
+ */
+export function writableZones(role: Role): readonly Zone[] {
+  if (role === 'viewer') return [];
+  return role === 'analyst' ? ANALYST_WRITABLE : ZONES;
+}
+
+/** Throws a `PermissionError` unless `role` may write `zone`. */
+export function assertCanWrite(principal: Principal, zone: string): void {
+  if (!(writableZones(principal.role) as readonly string[]).includes(zone)) {
+    throw new PermissionError(`${principal.name} (${principal.role}) may not write the ${zone} zone`, {
+      hint: `writing ${zone} needs the ${ROLES.find((r) => (writableZones(r) as readonly string[]).includes(zone))} role or above (e.g. --as engineer when your project grants it)`,
+      details: { principal: principal.name, role: principal.role, zone },
+    });
+  }
+}

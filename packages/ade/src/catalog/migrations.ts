@@ -1,0 +1,172 @@
+import { ZONES, type Clock } from '../kernel/index.js';
+import { CatalogError } from './errors.js';
+import type { SqlDialect, SqlDriver, SqlValue } from './sql-driver.js';
+
+type Statement = string | { readonly sql: string; readonly params: readonly SqlValue[] };
+
+/** One step of the catalog schema. Applied once, in order, inside one transaction. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  statements(dialect: SqlDialect): readonly Statement[];
+}
+
+/** The only per-dialect DDL: an increasing, never reused integer key. */
+function idColumn(dialect: SqlDialect): string {
+  return dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY';
+}
+
+/**
+ * Timestamps are BIGINT epoch milliseconds, JSON is TEXT, booleans are not
+ * used: the same SQL reads and writes both dialects.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'catalog',
+    statements: (d) => [
+      `CREATE TABLE zones (name TEXT PRIMARY KEY, position BIGINT NOT NULL)`,
+      ...ZONES.map((zone, i) => ({ sql: `INSERT INTO zones (name, position) VALUES (?, ?)`, params: [zone, i] })),
+      `CREATE TABLE tables (
+        id ${idColumn(d)},
+        zone TEXT NOT NULL REFERENCES zones (name),
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        description TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        current_snapshot_id BIGINT,
+        current_schema_id BIGINT,
+        next_column_id BIGINT NOT NULL,
+        version BIGINT NOT NULL,
+        dropped_at BIGINT
+      )`,
+      // A dropped table keeps its row (its files await GC); its name is free again.
+      `CREATE UNIQUE INDEX tables_zone_name ON tables (zone, name) WHERE dropped_at IS NULL`,
+      `CREATE TABLE schemas (
+        id ${idColumn(d)},
+        table_id BIGINT NOT NULL REFERENCES tables (id),
+        version BIGINT NOT NULL,
+        columns TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (table_id, version)
+      )`,
+      `CREATE TABLE snapshots (
+        id ${idColumn(d)},
+        table_id BIGINT NOT NULL REFERENCES tables (id),
+        seq BIGINT NOT NULL,
+        parent_id BIGINT REFERENCES snapshots (id),
+        operation TEXT NOT NULL,
+        batch_id TEXT,
+        schema_id BIGINT NOT NULL REFERENCES schemas (id),
+        summary TEXT NOT NULL,
+        committer TEXT NOT NULL,
+        committed_at BIGINT NOT NULL,
+        expired_at BIGINT,
+        UNIQUE (table_id, seq)
+      )`,
+      `CREATE INDEX snapshots_table_time ON snapshots (table_id, committed_at)`,
+      `CREATE TABLE data_files (
+        id ${idColumn(d)},
+        table_id BIGINT NOT NULL REFERENCES tables (id),
+        path TEXT NOT NULL UNIQUE,
+        row_count BIGINT NOT NULL,
+        byte_count BIGINT NOT NULL,
+        partition_value TEXT,
+        column_stats TEXT NOT NULL,
+        batch_id TEXT,
+        added_seq BIGINT NOT NULL,
+        removed_seq BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX data_files_table_live ON data_files (table_id, removed_seq)`,
+      `CREATE INDEX data_files_table_batch ON data_files (table_id, batch_id)`,
+      `CREATE INDEX data_files_table_partition ON data_files (table_id, partition_value)`,
+      `CREATE TABLE staged_files (path TEXT PRIMARY KEY, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE batches (
+        table_id BIGINT NOT NULL REFERENCES tables (id),
+        id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        info TEXT NOT NULL,
+        PRIMARY KEY (table_id, id)
+      )`,
+      `CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_expires_at BIGINT,
+        heartbeat_at BIGINT,
+        created_at BIGINT NOT NULL,
+        started_at BIGINT,
+        finished_at BIGINT,
+        error TEXT,
+        info TEXT NOT NULL
+      )`,
+      `CREATE INDEX runs_state ON runs (state, created_at)`,
+      `CREATE INDEX runs_created ON runs (created_at)`,
+      `CREATE TABLE audit_events (
+        id ${idColumn(d)},
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      )`,
+      // The chain's head: appends lock this row, and a deleted last event is detected.
+      `CREATE TABLE audit_head (id BIGINT PRIMARY KEY, events BIGINT NOT NULL, last_hash TEXT NOT NULL)`,
+      `INSERT INTO audit_head (id, events, last_hash) VALUES (1, 0, '')`,
+    ],
+  },
+];
+
+/** Postgres advisory lock key under which migrations run (`ade` in ASCII). */
+const MIGRATION_LOCK_KEY = 0x616465;
+
+/**
+ * Brings the catalog schema up to date in one transaction. Safe when several
+ * processes open the catalog at once: Postgres takes an advisory lock, SQLite
+ * the write lock (`BEGIN IMMEDIATE`). Returns the versions it applied.
+ */
+export async function migrate(driver: SqlDriver, clock: Clock, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  return driver.transaction(
+    async (tx) => {
+      if (driver.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
+      await tx.run(
+        `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
+      );
+      const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+      const done = new Set(rows.map((r) => Number(r.version)));
+      const latest = Math.max(0, ...migrations.map((m) => m.version));
+      const newest = Math.max(0, ...done);
+      if (newest > latest) {
+        throw new CatalogError('catalog.schema_too_new', `the catalog schema is at version ${newest} but this ade knows only up to ${latest}`, {
+          hint: 'upgrade ade to the version that last migrated this catalog',
+          details: { schemaVersion: newest, known: latest },
+        });
+      }
+      const applied: number[] = [];
+      for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+        if (done.has(m.version)) continue;
+        for (const st of m.statements(driver.dialect)) {
+          if (typeof st === 'string') await tx.run(st);
+          else await tx.run(st.sql, st.params);
+        }
+        await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+          m.version,
+          m.name,
+          clock.now().getTime(),
+        ]);
+        applied.push(m.version);
+      }
+      return applied;
+    },
+    { write: true },
+  );
+}

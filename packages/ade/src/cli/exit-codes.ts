@@ -1,0 +1,35 @@
+import { AdeError, PermissionError, ValidationError } from '../kernel/index.js';
+
+/** What `ade` exit codes mean; scripts may rely on them. */
+export const EXIT = {
+  ok: 0,
+  /** A failure with no more specific code (e.g. a query error). */
+  failure: 1,
+  /** The command line itself is wrong (unknown option, missing argument). */
+  usage: 2,
+  /** Input data or configuration is invalid (malformed file, bad ade.yaml). */
+  invalidInput: 3,
+  /** The role acting may not do this. */
+  permission: 4,
+  /** A named table, snapshot or file does not exist. */
+  notFound: 5,
+  /** Lost a race with another writer; retrying may succeed. */
+  conflict: 6,
+  /** The integrity check found problems. */
+  integrity: 7,
+  /** A bug in ade. Please report it. */
+  internal: 70,
+} as const;
+
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof PermissionError) return EXIT.permission;
+  if (e instanceof ValidationError) return EXIT.invalidInput;
+  if (e instanceof AdeError) {
+    if (e.code.endsWith('.not_found')) return EXIT.notFound;
+    if (e.code === 'catalog.commit_conflict') return EXIT.conflict;
+    if (e.code.startsWith('load.') || e.code.startsWith('config.') || e.code.startsWith('validation.')) return EXIT.invalidInput;
+    if (e.code === 'permission.denied') return EXIT.permission;
+    return EXIT.failure;
+  }
+  return EXIT.internal;
+}

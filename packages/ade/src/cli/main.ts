@@ -1,0 +1,143 @@
+import { Command, CommanderError, Option } from 'commander';
+import { describeCommand } from './commands/describe.js';
+import { demoCommand } from './commands/demo.js';
+import { gcCommand } from './commands/gc.js';
+import { historyCommand } from './commands/history.js';
+import { initProject } from './commands/init.js';
+import { loadCommand } from './commands/load.js';
+import { sqlCommand } from './commands/sql.js';
+import { tablesCommand } from './commands/tables.js';
+import { verifyCommand } from './commands/verify.js';
+import { outputFor, withContext, type GlobalOptions } from './context.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Builds the `ade` command line. Each action returns its exit code. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('ade')
+    .description('ade — a self-serve data environment: an open Parquet lake with a catalog, SQL, and more')
+    .version('0.1.0')
+    .option('-p, --project <dir>', 'project folder (default: the nearest folder with ade.yaml)')
+    .option('--as <role>', 'act with this role (viewer, analyst, engineer, admin) if your project grants it')
+    .option('--json', 'print structured JSON on stdout (errors as JSON on stderr)')
+    .option('-q, --quiet', 'no progress or informational output')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok · 1 failure · 2 usage · 3 invalid input or config · 4 permission denied
+            5 not found · 6 write conflict (retry) · 7 integrity problems · 70 internal error
+
+Examples:
+  ade demo                                  build the demo project in ./ade-demo and answer questions
+  ade init my-lake && cd my-lake
+  ade load orders.csv --table clean.orders --as engineer
+  ade sql "SELECT count(*) FROM clean.orders"
+  ade sql "SELECT * FROM clean.orders" --format csv --out orders.csv`,
+    );
+  const g = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+
+  program
+    .command('init')
+    .description('create a project: ade.yaml, models/, .ade/ (local state, git-ignored)')
+    .argument('[dir]', 'folder to create the project in', '.')
+    .option('--name <name>', 'project name (default: the folder name)')
+    .action(async (dir: string, o: { name?: string }, cmd: Command) => {
+      const out = outputFor(g(cmd));
+      const r = await initProject(dir, o);
+      out.result(r, () => `created ${r.created.join(', ')} in ${r.dir}\nnext: cd ${dir} && ade load <file> --table clean.<name> --as engineer`);
+    });
+
+  program
+    .command('tables')
+    .description('list the tables your role may read')
+    .option('--zone <zone>', 'only this zone')
+    .action(async (o: { zone?: string }, cmd: Command) => withContext(g(cmd), (ctx) => tablesCommand(ctx, o)));
+
+  program
+    .command('describe')
+    .description('schema, column statistics, files and recent snapshots of a table')
+    .argument('<table>', 'zone.table')
+    .option('--snapshot <id>', 'describe this snapshot instead of the current one')
+    .action(async (t: string, o: { snapshot?: string }, cmd: Command) => withContext(g(cmd), (ctx) => describeCommand(ctx, t, o)));
+
+  program
+    .command('sql')
+    .description('run a SELECT over the tables your role may read')
+    .argument('[query]', 'the SQL query (or use --file)')
+    .option('-f, --file <file>', 'read the query from a file')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'ndjson']))
+    .option('-o, --out <file>', 'write the result to a file (written whole or not at all)')
+    .option('--as-of <time>', 'read every table as it was at this time (ISO 8601)')
+    .option('--snapshot <table=id>', 'read a table at a snapshot id (repeatable)', collect)
+    .option('--max-rows <n>', 'rows shown in table format', '200')
+    .action(async (q: string | undefined, o: Record<string, unknown>, cmd: Command) => withContext(g(cmd), (ctx) => sqlCommand(ctx, q, o)));
+
+  program
+    .command('load')
+    .description('load a CSV, TSV, NDJSON, JSON or Parquet file (optionally .gz/.zst) into a table in one commit')
+    .argument('<file>', 'the input file')
+    .requiredOption('-t, --table <table>', 'target table, zone.table')
+    .addOption(new Option('--mode <mode>', 'append rows or replace the table').choices(['append', 'replace']).default('append'))
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'tsv', 'ndjson', 'json', 'parquet']))
+    .option('--columns <spec>', 'declare column types, e.g. id:BIGINT,price:DECIMAL(10,2) (others are inferred)')
+    .action(async (file: string, o: { table: string; mode?: string; format?: string; columns?: string }, cmd: Command) =>
+      withContext(g(cmd), (ctx) => loadCommand(ctx, file, o)),
+    );
+
+  program
+    .command('history')
+    .description("a table's snapshots, newest first")
+    .argument('<table>', 'zone.table')
+    .option('--limit <n>', 'how many', '50')
+    .action(async (t: string, o: { limit?: string }, cmd: Command) => withContext(g(cmd), (ctx) => historyCommand(ctx, t, o)));
+
+  program
+    .command('gc')
+    .description('expire snapshots past the retention and delete files nothing retained references (engineer)')
+    .option('--retention <duration>', 'keep snapshots newer than this (default from ade.yaml, 7d)')
+    .option('--grace <duration>', 'keep unreferenced files newer than this (default from ade.yaml, 24h)')
+    .option('--dry-run', 'report without deleting')
+    .action(async (o: { retention?: string; grace?: string; dryRun?: boolean }, cmd: Command) => withContext(g(cmd), (ctx) => gcCommand(ctx, o)));
+
+  program
+    .command('verify')
+    .description('check catalog integrity and that every referenced file exists (exit 7 on problems)')
+    .option('--read', 'also read every current file and compare row counts')
+    .action(async (o: { read?: boolean }, cmd: Command) => {
+      const code = await withContext(g(cmd), (ctx) => verifyCommand(ctx, o));
+      setExit(code);
+    });
+
+  program
+    .command('demo')
+    .description('the main job: create a demo project, generate a seeded startup dataset, load it and answer business questions')
+    .argument('[dir]', 'folder for the demo project', 'ade-demo')
+    .addOption(new Option('--scale <scale>', 'dataset size').choices(['small', 'medium', 'large']).default('medium'))
+    .option('--seed <n>', 'random seed (same seed, same data)', '42')
+    .action(async (dir: string, o: { scale?: string; seed?: string }, cmd: Command) => {
+      await demoCommand(dir, { ...g(cmd), ...o });
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => (code = c));
+  program.exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    const opts = program.opts() as GlobalOptions;
+    outputFor(opts).error(e);
+    return exitCodeFor(e);
+  }
+}

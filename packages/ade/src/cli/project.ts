@@ -1,0 +1,195 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { parseDocument, YAMLParseError } from 'yaml';
+import type { CatalogConfig } from '../catalog/index.js';
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/index.js';
+import { AdeError, isRole, ROLES, ValidationError, type Role } from '../kernel/index.js';
+import { DEFAULT_GC_CONFIG, type GcConfig, type LakeConfig } from '../lake/index.js';
+import type { ObjectStoreConfig } from '../storage/index.js';
+import { parseDuration, parseSize } from './durations.js';
+
+export const PROJECT_FILE = 'ade.yaml';
+
+/** A project's settings, read from ade.yaml once and validated. */
+export interface Project {
+  readonly dir: string;
+  readonly file: string;
+  readonly name: string;
+  readonly lake: LakeConfig;
+  readonly gc: GcConfig;
+  /** The role the CLI acts with unless `--as` says otherwise. */
+  readonly defaultRole: Role;
+  /** Roles the local user may act with (`--as`). */
+  readonly grantedRoles: readonly Role[];
+}
+
+/** Walks up from `start` to the folder holding ade.yaml. */
+export function findProjectDir(start: string): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, PROJECT_FILE))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+class ConfigError extends AdeError {
+  constructor(file: string, message: string, hint?: string, line?: number) {
+    super('config.invalid', `${file}${line ? `:${line}` : ''}: ${message}`, { hint, details: { file, ...(line ? { line } : {}) } });
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+/** Reads and validates `<dir>/ade.yaml`. `env` supplies `*_env` indirections (secrets stay out of the file). */
+export function loadProject(dir: string, env: Readonly<Record<string, string | undefined>>): Project {
+  const file = join(dir, PROJECT_FILE);
+  if (!existsSync(file)) {
+    throw new ValidationError(`no ${PROJECT_FILE} in ${dir}`, {
+      code: 'config.missing',
+      hint: 'create a project with `ade init <dir>`, or run inside one (or pass --project <dir>)',
+    });
+  }
+  const text = readFileSync(file, 'utf8');
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length) {
+    const err = doc.errors[0]!;
+    throw new ConfigError(file, err.message.split('\n')[0]!, 'fix the YAML syntax', err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined);
+  }
+  const root = (doc.toJS() ?? {}) as Obj;
+  const at = (path: string): number | undefined => {
+    const node = doc.getIn(path.split('.'), true) as { range?: [number, number] } | undefined;
+    if (!node?.range) return undefined;
+    return text.slice(0, node.range[0]).split('\n').length;
+  };
+  const fail = (path: string, message: string, hint?: string): never => {
+    throw new ConfigError(file, `${path}: ${message}`, hint, at(path));
+  };
+  const section = (name: string): Obj => {
+    const v = root[name];
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) fail(name, 'must be a mapping');
+    return v as Obj;
+  };
+  const str = (obj: Obj, path: string, key: string, fallback?: string): string => {
+    let v = obj[key];
+    const envKey = obj[`${key}_env`];
+    if (v === undefined && typeof envKey === 'string') {
+      v = env[envKey];
+      if (v === undefined) fail(`${path}.${key}_env`, `environment variable ${envKey} is not set`);
+    }
+    if (v === undefined) {
+      if (fallback === undefined) fail(`${path}.${key}`, 'is required');
+      return fallback!;
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') fail(`${path}.${key}`, 'must be a string');
+    return String(v);
+  };
+  const rel = (p: string) => (isAbsolute(p) ? p : join(dir, p));
+
+  const storageCfg = section('storage');
+  const storageKind = str(storageCfg, 'storage', 'kind', 'local');
+  let storage: ObjectStoreConfig;
+  if (storageKind === 'local') storage = { kind: 'local', root: rel(str(storageCfg, 'storage', 'root', '.ade/lake')) };
+  else if (storageKind === 's3') {
+    const accessKeyId = storageCfg.access_key_id_env ? str(storageCfg, 'storage', 'access_key_id') : undefined;
+    const secretAccessKey = storageCfg.secret_access_key_env ? str(storageCfg, 'storage', 'secret_access_key') : undefined;
+    storage = {
+      kind: 's3',
+      bucket: str(storageCfg, 'storage', 'bucket'),
+      prefix: str(storageCfg, 'storage', 'prefix', ''),
+      region: str(storageCfg, 'storage', 'region', 'us-east-1'),
+      ...(storageCfg.endpoint ? { endpoint: str(storageCfg, 'storage', 'endpoint'), forcePathStyle: true } : {}),
+      ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+      cacheDir: rel(str(storageCfg, 'storage', 'cache_dir', '.ade/cache')),
+      ...(storageCfg.cache_max_bytes !== undefined ? { cacheMaxBytes: parseSize(str(storageCfg, 'storage', 'cache_max_bytes'), 'storage.cache_max_bytes') } : {}),
+    } as ObjectStoreConfig;
+  } else fail('storage.kind', `unknown storage kind ${JSON.stringify(storageKind)}`, 'use local or s3');
+
+  const catalogCfg = section('catalog');
+  const catalogKind = str(catalogCfg, 'catalog', 'kind', 'sqlite');
+  let catalog: CatalogConfig;
+  if (catalogKind === 'sqlite') catalog = { kind: 'sqlite', path: rel(str(catalogCfg, 'catalog', 'path', '.ade/catalog.db')) };
+  else if (catalogKind === 'postgres') catalog = { kind: 'postgres', url: str(catalogCfg, 'catalog', 'url') };
+  else fail('catalog.kind', `unknown catalog kind ${JSON.stringify(catalogKind)}`, 'use sqlite or postgres');
+
+  const engineCfg = section('engine');
+  const threads = Number(str(engineCfg, 'engine', 'threads', String(Math.max(1, cpus().length))));
+  if (!Number.isInteger(threads) || threads < 1) fail('engine.threads', 'must be a positive integer');
+  const engine: EngineConfig = {
+    memoryLimit: str(engineCfg, 'engine', 'memory_limit', DEFAULT_ENGINE_CONFIG.memoryLimit),
+    threads,
+    queryTimeoutMs: parseDuration(str(engineCfg, 'engine', 'query_timeout', '60s'), 'engine.query_timeout'),
+    tempDir: rel(str(engineCfg, 'engine', 'temp_dir', '.ade/tmp')),
+    targetFileBytes: parseSize(str(engineCfg, 'engine', 'target_file_size', '128MB'), 'engine.target_file_size'),
+    rowGroupSize: DEFAULT_ENGINE_CONFIG.rowGroupSize,
+  };
+
+  const access = section('access');
+  const defaultRole = str(access, 'access', 'default_role', 'analyst');
+  if (!isRole(defaultRole)) fail('access.default_role', `unknown role ${JSON.stringify(defaultRole)}`, `roles are ${ROLES.join(', ')}`);
+  const granted = access.granted_roles ?? [defaultRole];
+  if (!Array.isArray(granted) || !granted.every((r) => typeof r === 'string' && isRole(r))) {
+    fail('access.granted_roles', 'must be a list of roles', `roles are ${ROLES.join(', ')}`);
+  }
+  const grantedRoles = [...new Set([defaultRole, ...(granted as string[])])] as Role[];
+
+  const gcCfg = section('gc');
+  const gc: GcConfig = {
+    retentionMs: gcCfg.retention === undefined ? DEFAULT_GC_CONFIG.retentionMs : parseDuration(str(gcCfg, 'gc', 'retention'), 'gc.retention'),
+    graceMs: gcCfg.grace === undefined ? DEFAULT_GC_CONFIG.graceMs : parseDuration(str(gcCfg, 'gc', 'grace'), 'gc.grace'),
+    keepLast: gcCfg.keep_last === undefined ? DEFAULT_GC_CONFIG.keepLast : Number(gcCfg.keep_last),
+  };
+
+  return {
+    dir,
+    file,
+    name: typeof root.name === 'string' ? root.name : 'ade-project',
+    lake: { storage: storage!, catalog: catalog!, engine },
+    gc,
+    defaultRole: defaultRole as Role,
+    grantedRoles,
+  };
+}
+
+/** The ade.yaml that `ade init` writes. */
+export function defaultProjectYaml(name: string): string {
+  return `# ade project settings — see docs/configuration.md
+name: ${name}
+
+# Where the lake's Parquet files live. kind: local | s3
+storage:
+  kind: local
+  root: .ade/lake
+  # kind: s3
+  # bucket: my-lake
+  # endpoint: http://127.0.0.1:9000     # any S3-compatible endpoint
+  # access_key_id_env: AWS_ACCESS_KEY_ID
+  # secret_access_key_env: AWS_SECRET_ACCESS_KEY
+
+# The catalog: tables, snapshots, files. kind: sqlite | postgres
+catalog:
+  kind: sqlite
+  path: .ade/catalog.db
+  # kind: postgres
+  # url_env: ADE_CATALOG_URL
+
+# DuckDB limits for every query session.
+engine:
+  memory_limit: 1GB
+  query_timeout: 60s
+  target_file_size: 128MB
+
+# Roles: viewer, analyst (clean/model/report/ml), engineer (+ raw/quarantine/archive), admin.
+access:
+  default_role: analyst
+  granted_roles: [analyst, engineer]
+
+# Garbage collection: snapshot retention and the grace period for unreferenced files.
+gc:
+  retention: 7d
+  grace: 24h
+`;
+}

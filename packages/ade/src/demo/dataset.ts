@@ -1,0 +1,211 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { Faker, en } from '@faker-js/faker';
+
+/** How big the demo dataset is. */
+export interface DatasetOptions {
+  /** Seed for every random choice: the same seed gives byte-identical files. */
+  readonly seed: number;
+  readonly customers: number;
+  readonly products: number;
+  /** Orders per customer on average (Poisson-like spread). */
+  readonly ordersPerCustomer: number;
+  /** App events per customer on average, plus anonymous visitors. */
+  readonly eventsPerCustomer: number;
+  /** Data ends on this day (exclusive) and covers the 12 months before it. */
+  readonly endDate: Date;
+}
+
+export const DATASET_SCALES = {
+  small: { customers: 500, products: 40, ordersPerCustomer: 3, eventsPerCustomer: 20 },
+  medium: { customers: 5_000, products: 120, ordersPerCustomer: 4, eventsPerCustomer: 30 },
+  large: { customers: 50_000, products: 400, ordersPerCustomer: 4, eventsPerCustomer: 40 },
+} as const;
+
+export type DatasetScale = keyof typeof DATASET_SCALES;
+
+export interface DatasetFiles {
+  readonly customers: string;
+  readonly products: string;
+  readonly orders: string;
+  readonly events: string;
+  readonly counts: { customers: number; products: number; orders: number; events: number };
+}
+
+const CATEGORIES = ['Coffee', 'Tea', 'Equipment', 'Accessories', 'Snacks', 'Gift cards'] as const;
+const PLANS = ['free', 'basic', 'plus', 'pro'] as const;
+const CHANNELS = ['app', 'web', 'partner'] as const;
+const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'NL', 'ES', 'SE', 'CA'] as const;
+const DEVICES = [
+  ['ios', 'iPhone'],
+  ['android', 'Pixel'],
+  ['android', 'Galaxy'],
+  ['web', 'Chrome'],
+  ['web', 'Safari'],
+] as const;
+
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+async function write(stream: WriteStream, text: string): Promise<void> {
+  if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
+}
+
+/**
+ * Generates a seeded, realistic startup dataset: an online coffee shop with
+ * customers (with personal data), products, orders (with payment cards and
+ * IPs) and app events — as the files a team would receive: CSV and NDJSON.
+ */
+export async function generateDataset(dir: string, opts: DatasetOptions, onProgress?: (done: number, total: number) => void): Promise<DatasetFiles> {
+  await mkdir(dir, { recursive: true });
+  const f = new Faker({ locale: [en] });
+  f.seed(opts.seed);
+  const end = opts.endDate.getTime();
+  const start = end - 365 * 86_400_000;
+  const total = opts.customers * (1 + opts.ordersPerCustomer + opts.eventsPerCustomer);
+  let done = 0;
+  const tick = (n: number) => {
+    done += n;
+    if (onProgress && done % 5000 < n) onProgress(Math.min(done, total), total);
+  };
+
+  // products
+  const products: { id: number; price: number; category: string }[] = [];
+  const productsPath = join(dir, 'products.csv');
+  const ps = createWriteStream(productsPath);
+  await write(ps, 'product_id,sku,name,category,price,cost,launched_on\n');
+  for (let i = 1; i <= opts.products; i++) {
+    const category = f.helpers.arrayElement(CATEGORIES);
+    const price = Number(f.commerce.price({ min: 3, max: category === 'Equipment' ? 400 : 60 }));
+    const cost = Math.round(price * f.number.float({ min: 0.35, max: 0.7 }) * 100) / 100;
+    products.push({ id: i, price, category });
+    const launched = new Date(start - f.number.int({ min: 0, max: 400 }) * 86_400_000).toISOString().slice(0, 10);
+    await write(ps, [i, `SKU-${String(i).padStart(5, '0')}`, f.commerce.productName(), category, price.toFixed(2), cost.toFixed(2), launched].map(csvField).join(',') + '\n');
+  }
+  ps.end();
+  await finished(ps);
+  // A few products sell much more than others.
+  const popularity = products.map((_, i) => 1 / (1 + i * 0.15));
+
+  // customers
+  const customersPath = join(dir, 'customers.csv');
+  const cs = createWriteStream(customersPath);
+  await write(cs, 'customer_id,first_name,last_name,email,phone,street_address,city,postal_code,country,birth_date,signup_at,plan,marketing_opt_in\n');
+  const customers: { id: number; signup: number; country: string; plan: string; activity: number }[] = [];
+  for (let i = 1; i <= opts.customers; i++) {
+    const first = f.person.firstName();
+    const last = f.person.lastName();
+    const signup = f.number.int({ min: start - 180 * 86_400_000, max: end - 86_400_000 });
+    const country = f.helpers.weightedArrayElement(COUNTRIES.map((c, k) => ({ value: c, weight: 8 - k })));
+    const plan = f.helpers.weightedArrayElement([
+      { value: PLANS[0], weight: 50 },
+      { value: PLANS[1], weight: 25 },
+      { value: PLANS[2], weight: 17 },
+      { value: PLANS[3], weight: 8 },
+    ]);
+    customers.push({ id: i, signup, country, plan, activity: f.number.float({ min: 0.2, max: 2.5 }) * (plan === 'free' ? 0.6 : 1.2) });
+    const row = [
+      i,
+      first,
+      last,
+      f.internet.email({ firstName: first, lastName: last }).toLowerCase(),
+      f.phone.number({ style: 'international' }),
+      f.location.streetAddress(),
+      f.location.city(),
+      f.location.zipCode(),
+      country,
+      f.date.birthdate({ mode: 'age', min: 18, max: 75 }).toISOString().slice(0, 10),
+      new Date(signup).toISOString(),
+      plan,
+      f.datatype.boolean({ probability: 0.4 }),
+    ];
+    await write(cs, row.map(csvField).join(',') + '\n');
+    tick(1);
+  }
+  cs.end();
+  await finished(cs);
+
+  // orders
+  const ordersPath = join(dir, 'orders.ndjson');
+  const os = createWriteStream(ordersPath);
+  let orderId = 0;
+  for (const c of customers) {
+    const n = Math.round(f.number.float({ min: 0, max: 2 * opts.ordersPerCustomer }) * c.activity * 0.7);
+    for (let k = 0; k < n; k++) {
+      orderId++;
+      const at = f.number.int({ min: Math.max(c.signup, start), max: end - 1 });
+      const items = Array.from({ length: f.helpers.weightedArrayElement([{ value: 1, weight: 55 }, { value: 2, weight: 28 }, { value: 3, weight: 12 }, { value: 4, weight: 5 }]) }, () => {
+        const p = products[f.helpers.weightedArrayElement(popularity.map((w, idx) => ({ value: idx, weight: w })))]!;
+        return { product_id: p.id, quantity: f.helpers.weightedArrayElement([{ value: 1, weight: 80 }, { value: 2, weight: 15 }, { value: 3, weight: 5 }]), unit_price: p.price };
+      });
+      const gross = items.reduce((s, it) => s + it.quantity * it.unit_price, 0);
+      const discount = f.datatype.boolean({ probability: 0.2 }) ? Math.round(gross * 0.1 * 100) / 100 : 0;
+      const status = f.helpers.weightedArrayElement([{ value: 'completed', weight: 90 }, { value: 'refunded', weight: 4 }, { value: 'cancelled', weight: 6 }]);
+      const order = {
+        order_id: orderId,
+        customer_id: c.id,
+        ordered_at: new Date(at).toISOString(),
+        status,
+        channel: f.helpers.arrayElement(CHANNELS),
+        country: c.country,
+        items,
+        discount,
+        total: Math.round((gross - discount) * 100) / 100,
+        payment: { card_number: f.finance.creditCardNumber({ issuer: 'visa' }), card_expiry: `${f.number.int({ min: 1, max: 12 })}/${f.number.int({ min: 27, max: 31 })}` },
+        client_ip: f.internet.ipv4(),
+      };
+      await write(os, JSON.stringify(order) + '\n');
+      tick(1);
+    }
+  }
+  os.end();
+  await finished(os);
+
+  // events: a funnel per visit
+  const eventsPath = join(dir, 'events.ndjson');
+  const es = createWriteStream(eventsPath);
+  let events = 0;
+  const visits = Math.round((opts.customers * opts.eventsPerCustomer) / 3.2);
+  for (let v = 0; v < visits; v++) {
+    const known = f.datatype.boolean({ probability: 0.7 });
+    const customer = known ? customers[f.number.int({ min: 0, max: customers.length - 1 })]! : undefined;
+    const anonymousId = f.string.uuid();
+    let at = f.number.int({ min: start, max: end - 3_600_000 });
+    const [os_, device] = f.helpers.arrayElement(DEVICES);
+    const ip = f.internet.ipv4();
+    const product = products[f.helpers.weightedArrayElement(popularity.map((w, idx) => ({ value: idx, weight: w })))]!;
+    const steps = ['app_open', 'product_viewed', 'added_to_cart', 'checkout_started', 'order_completed'];
+    const keep = [1, 0.75, 0.35, 0.6, customer && customer.plan !== 'free' ? 0.75 : 0.55];
+    for (let s = 0; s < steps.length; s++) {
+      if (s > 0 && !f.datatype.boolean({ probability: keep[s]! })) break;
+      at += f.number.int({ min: 5_000, max: 240_000 });
+      const event = {
+        event_id: f.string.uuid(),
+        anonymous_id: anonymousId,
+        user_id: customer ? String(customer.id) : null,
+        event: steps[s],
+        timestamp: new Date(at).toISOString(),
+        properties: s === 0 ? { referrer: f.helpers.arrayElement(['direct', 'search', 'social', 'email', 'partner']) } : { product_id: product.id, category: product.category, price: product.price },
+        context: { os: os_, device, app_version: f.helpers.arrayElement(['4.1.0', '4.2.0', '4.2.1', '4.3.0']), ip },
+      };
+      await write(es, JSON.stringify(event) + '\n');
+      events++;
+      tick(1);
+    }
+  }
+  es.end();
+  await finished(es);
+  onProgress?.(total, total);
+  return {
+    customers: customersPath,
+    products: productsPath,
+    orders: ordersPath,
+    events: eventsPath,
+    counts: { customers: opts.customers, products: opts.products, orders: orderId, events },
+  };
+}

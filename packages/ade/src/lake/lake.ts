@@ -1,0 +1,285 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  openCatalog,
+  type CatalogStore,
+  type ColumnInput,
+  type PinnedSnapshot,
+  type Snapshot,
+  type SnapshotSelector,
+  type TableInfo,
+} from '../catalog/index.js';
+import { Engine, type ResultColumn, type Session, type TableBinding } from '../engine/index.js';
+import {
+  assertCanRead,
+  assertCanWrite,
+  formatTableRef,
+  normalizeNames,
+  NotFoundError,
+  quoteIdent,
+  readableZones,
+  systemClock,
+  uuidv7,
+  type Clock,
+  type Principal,
+  type TableRef,
+} from '../kernel/index.js';
+import { dataFileKey, openObjectStore, type ObjectStore } from '../storage/index.js';
+import type { LakeConfig } from './config.js';
+
+/** Which snapshots a session reads: the current ones, those current at `asOf`, or explicit ids per table. */
+export interface ReadOptions {
+  /** Read every table as it was at this time (tables created later are absent). */
+  readonly asOf?: Date;
+  /** Pin these tables (`zone.table`) to these snapshot ids. */
+  readonly snapshots?: Readonly<Record<string, number>>;
+}
+
+/** A query result written into a table. */
+export interface WriteSelectRequest {
+  readonly table: TableRef;
+  /** A single SELECT statement. */
+  readonly sql: string;
+  readonly mode: 'append' | 'replace';
+  /** Files (outside the lake) the SELECT reads, e.g. an input file. */
+  readonly readPaths?: readonly string[];
+  /** Tables the SELECT reads, pinned to their current snapshots. */
+  readonly readTables?: readonly TableRef[];
+  readonly batchId?: string;
+  /** Recorded with the batch, e.g. `{ source: 'load', file: 'x.csv' }`. */
+  readonly batchInfo?: Readonly<Record<string, unknown>>;
+  /** Table metadata used when the table is created. */
+  readonly create?: { readonly description?: string; readonly owner?: string; readonly tags?: readonly string[] };
+  readonly onProgress?: (stage: WriteStage, done?: number, total?: number) => void;
+}
+
+export type WriteStage = 'writing' | 'uploading' | 'committing';
+
+export interface WriteResult {
+  readonly table: string;
+  readonly snapshot: Snapshot;
+  readonly batchId: string;
+  readonly rows: number;
+  readonly files: number;
+  readonly bytes: number;
+  readonly columns: readonly ResultColumn[];
+  /** Columns the write added to an existing table's schema. */
+  readonly addedColumns: readonly string[];
+  /** Input labels that were not valid names, and the names they were given. */
+  readonly renamedColumns: Readonly<Record<string, string>>;
+  readonly retries: number;
+}
+
+/**
+ * A project's lake: object store + catalog + engine, and the operations that
+ * need all three (role-scoped sessions, staged writes with one atomic commit,
+ * garbage collection, verification).
+ */
+export class Lake {
+  readonly store: ObjectStore;
+  readonly catalog: CatalogStore;
+  readonly engine: Engine;
+  readonly clock: Clock;
+
+  constructor(store: ObjectStore, catalog: CatalogStore, engine: Engine, clock: Clock = systemClock) {
+    this.store = store;
+    this.catalog = catalog;
+    this.engine = engine;
+    this.clock = clock;
+  }
+
+  /** Opens (and migrates) the catalog, the object store and the engine. */
+  static async open(config: LakeConfig): Promise<Lake> {
+    const store = await openObjectStore(config.storage);
+    try {
+      const catalog = await openCatalog({ ...config.catalog, ...(config.clock ? { clock: config.clock } : {}) });
+      try {
+        const engine = await Engine.create(config.engine);
+        return new Lake(store, catalog, engine, config.clock);
+      } catch (e) {
+        await catalog.close();
+        throw e;
+      }
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
+
+  /** Tables the principal may see. */
+  async tables(principal: Principal): Promise<TableInfo[]> {
+    return this.catalog.listTables({ zones: readableZones(principal.role) });
+  }
+
+  /** Pins one table for a principal allowed to read it. */
+  async pin(principal: Principal, ref: TableRef, at?: SnapshotSelector): Promise<PinnedSnapshot> {
+    assertCanRead(principal, ref.zone);
+    const table = await this.catalog.getTable(ref);
+    if (!table) throw new NotFoundError('table', formatTableRef(ref), { hint: 'list tables with `ade tables`' });
+    return this.catalog.pin(ref, at);
+  }
+
+  /** The binding of a pinned snapshot: its files as local paths. */
+  async bind(pinned: PinnedSnapshot): Promise<TableBinding> {
+    const files = await Promise.all(pinned.files.map((f) => this.store.localPath(f.path)));
+    return {
+      zone: pinned.table.zone,
+      name: pinned.table.name,
+      columns: pinned.schema.columns.map((c) => ({ name: c.name, type: c.type, id: c.id })),
+      files,
+    };
+  }
+
+  /** Bindings for every table the principal may read, pinned as `read` says. */
+  async bindingsFor(principal: Principal, read: ReadOptions = {}): Promise<TableBinding[]> {
+    const tables = await this.tables(principal);
+    const out: TableBinding[] = [];
+    for (const t of tables) {
+      const key = formatTableRef(t);
+      const id = read.snapshots?.[key];
+      let selector: SnapshotSelector;
+      if (id !== undefined) selector = { snapshotId: id };
+      else if (read.asOf) {
+        if (t.createdAt > read.asOf) continue;
+        selector = { asOf: read.asOf };
+      }
+      let pinned: PinnedSnapshot;
+      try {
+        pinned = await this.catalog.pin(t, selector);
+      } catch (e) {
+        // A table whose first commit came after asOf did not exist then.
+        if (read.asOf && id === undefined && e instanceof NotFoundError) continue;
+        throw e;
+      }
+      out.push(await this.bind(pinned));
+    }
+    for (const name of Object.keys(read.snapshots ?? {})) {
+      if (!out.some((b) => `${b.zone}.${b.name}` === name)) {
+        throw new NotFoundError('table', name, { hint: 'check the table name and that your role may read its zone' });
+      }
+    }
+    return out;
+  }
+
+  /** A DuckDB session that sees exactly the tables (and files) the principal may read. */
+  async session(principal: Principal, read: ReadOptions = {}): Promise<Session> {
+    const tables = await this.bindingsFor(principal, read);
+    const allowedDirectories = readableZones(principal.role).map((z) => join(this.store.localRoot(), z));
+    return this.engine.openSession({ principal, tables, allowedDirectories });
+  }
+
+  /**
+   * Writes the result of a SELECT into a table as zstd Parquet and commits it
+   * in one commit. Appends cast to the table's column types and add new
+   * columns; replaces define the schema anew. On any failure the staged files
+   * are removed and the table is left at its previous snapshot.
+   */
+  async writeSelect(principal: Principal, req: WriteSelectRequest): Promise<WriteResult> {
+    assertCanWrite(principal, req.table.zone);
+    const ref = req.table;
+    const existing = await this.catalog.getTable(ref);
+    const pinned = existing ? await this.catalog.pin(ref) : undefined;
+    const baseSnapshotId = pinned?.snapshot?.id ?? null;
+    const batchId = req.batchId ?? uuidv7();
+    const readTables = await Promise.all(
+      (req.readTables ?? []).map(async (t) => this.bind(await this.pin(principal, t))),
+    );
+
+    const rawColumns = await this.engine.describe(req.sql, { readPaths: req.readPaths ?? [], tables: readTables });
+    const names = normalizeNames(rawColumns.map((c) => c.name));
+    const renamedColumns = Object.fromEntries(rawColumns.flatMap((c, i) => (c.name === names[i] ? [] : [[c.name, names[i]!]])));
+    const described = rawColumns.map((c, i) => ({ name: names[i]!, type: c.type }));
+    let sql = Object.keys(renamedColumns).length
+      ? `SELECT ${rawColumns.map((c, i) => `${quoteIdent(c.name)} AS ${quoteIdent(names[i]!)}`).join(', ')} FROM (${req.sql}) AS _raw`
+      : req.sql;
+    const inner = sql;
+    let columns: ColumnInput[] = described.map((c) => ({ name: c.name, type: c.type }));
+    const addedColumns: string[] = [];
+    if (pinned && req.mode === 'append') {
+      const current = pinned.schema.columns;
+      const byName = new Map(current.map((c) => [c.name, c]));
+      const select = described.map((c) => {
+        const target = byName.get(c.name);
+        if (!target) {
+          addedColumns.push(c.name);
+          return quoteIdent(c.name);
+        }
+        return target.type === c.type ? quoteIdent(c.name) : `CAST(${quoteIdent(c.name)} AS ${target.type}) AS ${quoteIdent(c.name)}`;
+      });
+      sql = `SELECT ${select.join(', ')} FROM (${inner}) AS _input`;
+      columns = [
+        ...current.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, privacy: c.privacy, ...(c.doc ? { doc: c.doc } : {}) })),
+        ...described.filter((c) => addedColumns.includes(c.name)).map((c) => ({ name: c.name, type: c.type })),
+      ];
+    }
+
+    const staging = await this.store.stagingDir();
+    let keys: string[] = [];
+    try {
+      req.onProgress?.('writing');
+      const written = await this.engine.write({
+        sql,
+        tables: readTables,
+        readPaths: req.readPaths ?? [],
+        readDirectories: [],
+        outDir: staging,
+        filePrefix: batchId,
+      });
+      keys = written.files.map((_, i) => dataFileKey(ref.zone, ref.name, undefined, batchId, i));
+      await this.catalog.registerStaged(keys);
+      for (const [i, file] of written.files.entries()) {
+        req.onProgress?.('uploading', i, written.files.length);
+        await this.store.putFile(keys[i]!, file.localPath);
+      }
+      req.onProgress?.('committing');
+      if (!existing) {
+        await this.catalog.ensureTable({
+          table: ref,
+          columns,
+          description: req.create?.description,
+          owner: req.create?.owner ?? principal.name,
+          tags: req.create?.tags,
+        });
+      }
+      const bytes = written.files.reduce((s, f) => s + f.bytes, 0);
+      const result = await this.catalog.commit({
+        table: ref,
+        operation: req.mode,
+        baseSnapshotId,
+        added: written.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: f.columnStats })),
+        batchId,
+        columns,
+        committer: principal.name,
+        summary: { rows: written.rows, files: written.files.length, bytes, ...(req.batchInfo ?? {}) },
+        retryOnConflict: req.mode === 'append',
+      });
+      return {
+        table: formatTableRef(ref),
+        snapshot: result.snapshot,
+        batchId,
+        rows: written.rows,
+        files: written.files.length,
+        bytes,
+        columns: written.columns,
+        addedColumns,
+        renamedColumns,
+        retries: result.retries,
+      };
+    } catch (e) {
+      await Promise.allSettled(keys.map((k) => this.store.delete(k)));
+      await this.catalog.unregisterStaged(keys).catch(() => {});
+      if (!existing) {
+        // A table this write created but never committed must not linger empty.
+        const created = await this.catalog.getTable(ref).catch(() => undefined);
+        if (created && created.currentSnapshotId === undefined) await this.catalog.dropTable(ref, principal.name).catch(() => {});
+      }
+      throw e;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.engine.close(), this.catalog.close(), this.store.close()]);
+  }
+}

@@ -1,6 +1,7 @@
 import type { TableRef } from '../kernel/index.js';
 import type {
   AuditEvent,
+  Batch,
   ColumnInput,
   CommitRequest,
   CommitResult,
@@ -31,19 +32,41 @@ export type SnapshotSelector = { readonly snapshotId: number } | { readonly asOf
  * The catalog: the source of truth for tables, schema versions, snapshots and
  * data files. One implementation of this interface runs over both SQLite
  * (embedded) and Postgres (team mode) through a small `SqlDriver`.
+ *
+ * Errors: `ValidationError` for malformed input, `NotFoundError`
+ * (`table.not_found`, `snapshot.not_found`, `schema.not_found`,
+ * `run.not_found`) for missing things, `CatalogError` for the rest;
+ * `CommitConflictError` (`catalog.commit_conflict`) for a stale commit.
+ * Transient database failures are retried inside the store first.
+ *
+ * @example
+ * const catalog = await openCatalog({ kind: 'sqlite', path: '.ade/catalog.db' });
+ * await catalog.ensureTable({ table: { zone: 'clean', name: 'orders' }, columns: [{ name: 'id', type: 'BIGINT' }] });
+ * await catalog.commit({ table: { zone: 'clean', name: 'orders' }, operation: 'append', added: files, committer: 'ingest' });
+ * const { files: current } = await catalog.pin({ zone: 'clean', name: 'orders' });
  */
 export interface CatalogStore {
   readonly dialect: 'sqlite' | 'postgres';
 
+  /** Creates a table with schema version 1; `catalog.table_exists` when the name is taken. Audited as `table.create` by its owner. */
   createTable(req: CreateTableRequest): Promise<TableInfo>;
   /** Creates the table when missing; returns the existing one otherwise (schema untouched). */
   ensureTable(req: CreateTableRequest): Promise<TableInfo>;
+  /** The live table, or undefined. */
   getTable(ref: TableRef): Promise<TableInfo | undefined>;
+  /** Live tables in zone order (raw … archive), then by name. */
   listTables(filter?: { zones?: readonly string[] }): Promise<TableInfo[]>;
+  /** Changes description, owner or tags (the fields given). */
   updateTable(ref: TableRef, patch: { description?: string; owner?: string; tags?: readonly string[] }): Promise<TableInfo>;
+  /**
+   * Drops the table: it is gone from the catalog at once and its name is free
+   * again; its files become unreferenced (GC deletes them). Audited as `table.drop`.
+   */
   dropTable(ref: TableRef, committer: string): Promise<void>;
 
+  /** One schema version by id (current or historical). */
   getSchema(schemaId: number): Promise<SchemaVersion>;
+  /** Every schema version of the table, oldest first. */
   listSchemas(ref: TableRef): Promise<SchemaVersion[]>;
 
   /** Atomic compare-and-swap of the table's current snapshot; see CommitRequest. */
@@ -51,9 +74,15 @@ export interface CatalogStore {
 
   /** Pins a snapshot for reading; throws NotFound for unknown/expired snapshots. */
   pin(ref: TableRef, at?: SnapshotSelector): Promise<PinnedSnapshot>;
+  /** The table's snapshots, newest first, expired ones included (with `expiredAt`). */
   history(ref: TableRef, opts?: { limit?: number }): Promise<Snapshot[]>;
   /** Files of the given snapshot (current by default). */
   files(ref: TableRef, at?: SnapshotSelector): Promise<DataFile[]>;
+
+  /** The batch as first committed to the table, or undefined: lets a rerun find its work done. */
+  getBatch(ref: TableRef, batchId: string): Promise<Batch | undefined>;
+  /** The table's batches, newest first. */
+  listBatches(ref: TableRef, opts?: { limit?: number }): Promise<Batch[]>;
 
   /**
    * Records that `paths` are about to be written for a commit, so that GC
@@ -75,17 +104,36 @@ export interface CatalogStore {
   /** Removes file records (after their objects were deleted). */
   forgetFiles(fileIds: readonly number[]): Promise<void>;
 
+  /** A new run in state `queued` with a time-ordered id. */
   createRun(run: { kind: string; target: string; info?: Record<string, unknown> }): Promise<Run>;
+  /**
+   * Moves a run along queued → running → succeeded | failed | cancelled
+   * (running → queued requeues it). Stamps `startedAt`/`finishedAt`, clears
+   * the lease when the run ends or is requeued, merges `info` shallowly.
+   * `catalog.run_state` for a transition that is not allowed (a finished run is final).
+   */
   updateRun(id: string, patch: { state?: RunState; error?: string; info?: Record<string, unknown>; attemptsIncrement?: boolean }): Promise<Run>;
   getRun(id: string): Promise<Run | undefined>;
+  /** Newest first (default limit 100). */
   listRuns(opts?: { limit?: number; kind?: string }): Promise<Run[]>;
+  /**
+   * Takes the oldest queued run of the given kinds — or a running one whose
+   * lease expired (its worker died) — for `owner`: state `running`, a lease of
+   * `leaseMs`, one more attempt. Undefined when there is nothing to do. Two
+   * workers never take the same run.
+   */
+  claimRun(opts: { owner: string; leaseMs: number; kinds?: readonly string[] }): Promise<Run | undefined>;
+  /** Extends `owner`'s lease on a running run; `catalog.lease_lost` when another worker took it or it ended. */
+  heartbeatRun(id: string, owner: string, leaseMs: number): Promise<Run>;
 
   /** Appends to the hash-chained audit log. */
   audit(event: { actor: string; action: string; target: string; details?: Record<string, unknown> }): Promise<AuditEvent>;
+  /** Newest first (default limit 100). */
   listAudit(opts?: { limit?: number }): Promise<AuditEvent[]>;
 
   /** Structural checks: current snapshots exist, linear histories, file intervals consistent, audit chain intact. */
   checkIntegrity(): Promise<IntegrityProblem[]>;
 
+  /** Closes the connection(s); the store cannot be used afterwards. */
   close(): Promise<void>;
 }

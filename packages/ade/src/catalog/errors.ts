@@ -57,3 +57,27 @@ export function tableNotFound(ref: TableRef): NotFoundError {
 export function snapshotNotFound(ref: TableRef, what: string, hint: string, details: Record<string, unknown> = {}): NotFoundError {
   return new NotFoundError('snapshot', what, { hint, details: { table: formatTableRef(ref), ...details } });
 }
+
+/** `catalog.table_exists` when creating a table whose name is taken. */
+export function tableExists(ref: TableRef): CatalogError {
+  const name = formatTableRef(ref);
+  return new CatalogError('catalog.table_exists', `table ${name} already exists`, {
+    hint: `use ensureTable to reuse ${name}, or pick another name`,
+    details: { table: name },
+  });
+}
+
+/** `catalog.file_exists`: files are never overwritten, so a known path cannot be added again. */
+export function fileExists(table: string, paths: readonly string[], cause?: unknown): CatalogError {
+  return new CatalogError(
+    'catalog.file_exists',
+    paths.length
+      ? `commit to ${table} adds ${paths.length} file(s) the catalog already has, e.g. ${paths[0]}`
+      : `commit to ${table} adds a file whose path the catalog already has`,
+    {
+      hint: 'files are never overwritten: write new files under a new batch id and commit those',
+      details: { table, paths: paths.slice(0, 20) },
+      cause,
+    },
+  );
+}

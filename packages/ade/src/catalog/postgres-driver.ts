@@ -162,6 +162,7 @@ export function toPostgres(sql: string): string {
       out += ch;
     }
   }
+  if (translated.size >= 1024) translated.delete(translated.keys().next().value!);
   translated.set(sql, out);
   return out;
 }

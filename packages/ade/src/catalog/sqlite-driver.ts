@@ -20,6 +20,9 @@ export interface SqliteDriverOptions {
  */
 const SYNC_BUSY_MS = 20;
 
+/** Most prepared statements kept per connection. */
+const STATEMENT_CACHE_SIZE = 256;
+
 /**
  * Write transactions of every connection this process opened on one file take
  * turns here, so two connections of the same process never contend for
@@ -147,6 +150,8 @@ export class SqliteDriver implements SqlDriver {
     let stmt = this.#statements.get(sql);
     if (!stmt) {
       stmt = this.#db.prepare(sql);
+      // IN-lists of many lengths make many texts: keep the cache bounded (oldest out first).
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value!);
       this.#statements.set(sql, stmt);
     }
     return stmt;

@@ -2,9 +2,9 @@
 // rename (or hard-link, to never clobber) it into place, fsync the directory.
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { errnoOf } from './errors.js';
+import { errnoOf, StorageError } from './errors.js';
 
 /** Errors of `fsync` on a directory that mean "not supported here", not "failed". */
 const DIR_SYNC_UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EBADF', 'ENOTSUP']);
@@ -133,4 +133,29 @@ export async function moveFile(src: string, target: string, tmpDir: string, opti
     throw e;
   }
   await unlink(src);
+}
+
+/**
+ * The size of the file a caller wants stored as `key`; throws `storage.not_found`
+ * when it is missing and `storage.invalid_key` when it is not a regular file
+ * (a symlink would smuggle a reference to anywhere into the store).
+ */
+export async function stagedFileSize(key: string, localPath: string): Promise<number> {
+  let s;
+  try {
+    s = await lstat(localPath);
+  } catch (e) {
+    throw new StorageError('storage.not_found', `cannot store ${JSON.stringify(key)}: the file ${localPath} does not exist`, {
+      hint: 'pass the path of a file written into stagingDir()',
+      details: { key, localPath },
+      cause: e,
+    });
+  }
+  if (!s.isFile()) {
+    throw new StorageError('storage.invalid_key', `cannot store ${localPath} as ${JSON.stringify(key)}: not a regular file`, {
+      hint: 'pass the path of a regular file (not a symlink or folder) written into stagingDir()',
+      details: { key, localPath },
+    });
+  }
+  return s.size;
 }

@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, mkdir, mkdtemp, open, readdir, readFile, realpath, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { copyToTemp, fsyncDir, moveFile, publishFile, writeTempFile } from './atomic-files.js';
+import { copyToTemp, fsyncDir, moveFile, publishFile, stagedFileSize, writeTempFile } from './atomic-files.js';
 import { errnoOf, immutableObject, objectNotFound, StorageError, storageIoError } from './errors.js';
 import { compareKeys, isImmutableKey, isValidKey, validateKey, validatePrefix } from './keys.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
@@ -90,7 +90,7 @@ export class LocalObjectStore implements ObjectStore {
   /** Moves `localPath` into place (rename on one file system, else copy, fsync, rename); the file is consumed. */
   async putFile(key: string, localPath: string): Promise<ObjectInfo> {
     const target = await this.#path(key);
-    await assertRegularFile(key, localPath);
+    await stagedFileSize(key, localPath);
     try {
       if (isImmutableKey(key) && (await exists(target))) throw immutableObject(key);
       await moveFile(localPath, target, this.#tmp, { noClobber: isImmutableKey(key) });
@@ -227,7 +227,9 @@ export class LocalObjectStore implements ObjectStore {
       } catch (e) {
         const errno = errnoOf(e);
         if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw storageIoError('resolve', key, e);
-        if (await exists(p)) throw escapeError(key, 'a dangling symlink lies on its path');
+        // Missing, or created a moment ago by a concurrent write (then the parent decides); a dangling symlink could point anywhere.
+        const entry = await lstat(p).catch(() => undefined);
+        if (entry?.isSymbolicLink()) throw escapeError(key, 'a dangling symlink lies on its path');
         continue;
       }
       if (real !== this.#root && !real.startsWith(this.#root + sep)) throw escapeError(key, 'a symlink leads outside the root');
@@ -308,26 +310,6 @@ async function exists(path: string): Promise<boolean> {
   } catch (e) {
     if (errnoOf(e) === 'ENOENT' || errnoOf(e) === 'ENOTDIR') return false;
     throw e;
-  }
-}
-
-/** Throws unless `localPath` is a regular file (not a symlink, not a folder). */
-async function assertRegularFile(key: string, localPath: string): Promise<void> {
-  let ok: boolean;
-  try {
-    ok = (await lstat(localPath)).isFile();
-  } catch (e) {
-    throw new StorageError('storage.not_found', `cannot store ${JSON.stringify(key)}: the file ${localPath} does not exist`, {
-      hint: 'pass the path of a file written into stagingDir()',
-      details: { key, localPath },
-      cause: e,
-    });
-  }
-  if (!ok) {
-    throw new StorageError('storage.invalid_key', `cannot store ${localPath} as ${JSON.stringify(key)}: not a regular file`, {
-      hint: 'pass the path of a regular file (not a symlink or folder) written into stagingDir()',
-      details: { key, localPath },
-    });
   }
 }
 

@@ -13,14 +13,14 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createWriteStream, type Dirent } from 'node:fs';
-import { lstat, mkdir, mkdtemp, open, readdir, readFile, realpath, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { mkdir, mkdtemp, open, readdir, realpath, rm, stat, unlink } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { messageOf } from '../kernel/index.js';
-import { fsyncFile, moveFile, publishFile, tempPath } from './atomic-files.js';
+import { fsyncFile, moveFile, publishFile, stagedFileSize, tempPath } from './atomic-files.js';
 import { immutableObject, isTransientErrno, objectNotFound, StorageError, storageIoError } from './errors.js';
-import { isImmutableKey, isValidKey, validateKey, validatePrefix } from './keys.js';
+import { compareKeys, isImmutableKey, isValidKey, validateKey, validatePrefix } from './keys.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
 
 /** Static credentials for an S3-compatible endpoint. */
@@ -55,6 +55,8 @@ export interface S3ObjectStoreConfig {
   readonly multipartThresholdBytes: number;
   /** Bytes per part of a multipart upload; S3 requires at least 5 MiB (grown when a file would need over 10,000 parts). */
   readonly partSizeBytes: number;
+  /** Sort `list` results in memory, for servers that do not list in UTF-8 byte order as S3 does (s3rver); default false (stream pages as they come). */
+  readonly sortListings?: boolean;
   /** Send `If-None-Match: *` when writing data files, so even a racing writer cannot replace one; default true (turn off for servers that reject it). */
   readonly conditionalWrites?: boolean;
 }
@@ -104,6 +106,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #multipartThreshold: number;
   readonly #partSize: number;
   readonly #conditionalWrites: boolean;
+  readonly #sortListings: boolean;
   /** Cached objects, least recently used first (a Map keeps insertion order). */
   readonly #cache = new Map<string, CacheEntry>();
   #cacheBytes = 0;
@@ -121,6 +124,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#multipartThreshold = config.multipartThresholdBytes;
     this.#partSize = config.partSizeBytes;
     this.#conditionalWrites = config.conditionalWrites ?? true;
+    this.#sortListings = config.sortListings ?? false;
   }
 
   /** Checks the settings and that the bucket answers, and prepares the cache directory. */
@@ -184,7 +188,7 @@ export class S3ObjectStore implements ObjectStore {
   /** Uploads the file, then moves it into the cache at `<cacheDir>/<key>` (so a later `localPath` needs no download). */
   async putFile(key: string, localPath: string): Promise<ObjectInfo> {
     validateKey(key);
-    const size = await regularFileSize(key, localPath);
+    const size = await stagedFileSize(key, localPath);
     await this.#assertWritable(key);
     const fh = await open(localPath, 'r').catch((e: unknown) => {
       throw storageIoError('putFile', key, e);
@@ -236,28 +240,31 @@ export class S3ObjectStore implements ObjectStore {
     return head?.info;
   }
 
-  /** Every object under `prefix`, in key order (as S3 lists them), page by page. */
+  /**
+   * Every object under `prefix`, in key order: streamed page by page in the
+   * order S3 lists (UTF-8 bytes), or gathered and sorted when `sortListings`
+   * is set. A server that breaks the order without `sortListings` gets a
+   * `storage.config` error rather than a silently misordered listing.
+   */
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     validatePrefix(prefix);
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.#client.send(
-          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, ContinuationToken: token }),
-        );
-      } catch (e) {
-        throw s3Error('list', prefix, e);
+    if (this.#sortListings) {
+      const all: ObjectInfo[] = [];
+      for await (const info of this.#listPages(prefix)) all.push(info);
+      yield* all.sort((a, b) => compareKeys(a.key, b.key));
+      return;
+    }
+    let previous: string | undefined;
+    for await (const info of this.#listPages(prefix)) {
+      if (previous !== undefined && compareKeys(previous, info.key) >= 0) {
+        throw new StorageError('storage.config', `the server listed ${JSON.stringify(info.key)} after ${JSON.stringify(previous)}, out of key order`, {
+          hint: 'this S3-compatible server does not list keys in UTF-8 byte order; set sortListings: true for it',
+          details: { prefix, previous, key: info.key },
+        });
       }
-      for (const object of page.Contents ?? []) {
-        if (!object.Key?.startsWith(this.#prefix)) continue;
-        const key = object.Key.slice(this.#prefix.length);
-        // Objects written by other tools under names no key can have are not part of the lake.
-        if (!isValidKey(key)) continue;
-        yield { key, size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) };
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      previous = info.key;
+      yield info;
+    }
   }
 
   /** Removes the object and its cached copy; a missing key is not an error. */
@@ -334,6 +341,29 @@ export class S3ObjectStore implements ObjectStore {
   /** Closes the client's connections; the cache stays on disk for the next open. */
   async close(): Promise<void> {
     this.#client.destroy();
+  }
+
+  /** Objects under `prefix` in the order the server returns them. */
+  async *#listPages(prefix: string): AsyncGenerator<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.#client.send(
+          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, ContinuationToken: token }),
+        );
+      } catch (e) {
+        throw s3Error('list', prefix, e);
+      }
+      for (const object of page.Contents ?? []) {
+        if (!object.Key?.startsWith(this.#prefix)) continue;
+        const key = object.Key.slice(this.#prefix.length);
+        // Objects written by other tools under names no key can have are not part of the lake.
+        if (!isValidKey(key)) continue;
+        yield { key, size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   #full(key: string): string {
@@ -585,26 +615,6 @@ function normalizePrefix(prefix: string | undefined): string {
 /** `a b/c` → `a%20b/c`, as `x-amz-copy-source` wants. */
 function encodeKey(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
-}
-
-async function regularFileSize(key: string, localPath: string): Promise<number> {
-  let s;
-  try {
-    s = await lstat(localPath);
-  } catch (e) {
-    throw new StorageError('storage.not_found', `cannot store ${JSON.stringify(key)}: the file ${localPath} does not exist`, {
-      hint: 'pass the path of a file written into stagingDir()',
-      details: { key, localPath },
-      cause: e,
-    });
-  }
-  if (!s.isFile()) {
-    throw new StorageError('storage.invalid_key', `cannot store ${localPath} as ${JSON.stringify(key)}: not a regular file`, {
-      hint: 'pass the path of a regular file (not a symlink or folder) written into stagingDir()',
-      details: { key, localPath },
-    });
-  }
-  return s.size;
 }
 
 async function isFile(path: string): Promise<boolean> {

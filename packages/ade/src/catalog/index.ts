@@ -1,0 +1,6 @@
+export type * from './types.js';
+export type { CatalogStore, CreateTableRequest, SnapshotSelector } from './catalog-store.js';
+export type { CatalogConfig, SqliteCatalogConfig, PostgresCatalogConfig } from './config.js';
+export { CATALOG_DEFAULTS } from './config.js';
+export { openCatalog } from './open-catalog.js';
+export { CatalogError, CommitConflictError, isTransient } from './errors.js';

@@ -1,0 +1,227 @@
+import { formatTableRef, systemClock, type Clock, type TableRef } from '../kernel/index.js';
+import { appendAudit, listAudit } from './audit.js';
+import { getBatch, listBatches } from './batches.js';
+import { checkCount, checkRef, type CatalogContext } from './catalog-context.js';
+import type { CatalogStore, CreateTableRequest, SnapshotSelector } from './catalog-store.js';
+import { applyCommit, checkCommitRequest } from './commit.js';
+import { CATALOG_DEFAULTS } from './config.js';
+import { CatalogError, fileExists, tableExists } from './errors.js';
+import { expireSnapshots, forgetFiles, protectedPaths, registerStaged, unreferencedFiles, unregisterStaged } from './gc.js';
+import { checkIntegrity } from './integrity.js';
+import { withRetry, type RetryPolicy } from './retry.js';
+import { toTableInfo } from './rows.js';
+import { claimRun, createRun, getRun, heartbeatRun, listRuns, updateRun, type RunPatch } from './runs.js';
+import { getSchema, listSchemas } from './schemas.js';
+import { history, pinSnapshot } from './snapshots.js';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import { checkCreateRequest, createTable, dropTable, findTableRow, listTables, requireTableRow, updateTable, type TablePatch } from './tables.js';
+import type {
+  AuditEvent,
+  Batch,
+  CommitRequest,
+  CommitResult,
+  DataFile,
+  IntegrityProblem,
+  PinnedSnapshot,
+  Run,
+  SchemaVersion,
+  Snapshot,
+  TableInfo,
+} from './types.js';
+
+export interface SqlCatalogStoreOptions {
+  /** Where timestamps come from. */
+  readonly clock?: Clock;
+  /** How transient failures are retried. */
+  readonly retry?: RetryPolicy;
+}
+
+/**
+ * The catalog over any `SqlDriver`. Every method is one transaction (retried
+ * from scratch on transient failures); the SQL lives in the modules named
+ * after what they do (`commit.ts`, `gc.ts`, `runs.ts`…).
+ */
+export class SqlCatalogStore implements CatalogStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly #driver: SqlDriver;
+  readonly #ctx: CatalogContext;
+  readonly #retry: RetryPolicy;
+
+  /** Takes a driver whose database is already migrated (see `openCatalog`). */
+  constructor(driver: SqlDriver, options: SqlCatalogStoreOptions = {}) {
+    this.#driver = driver;
+    this.dialect = driver.dialect;
+    this.#ctx = { dialect: driver.dialect, clock: options.clock ?? systemClock };
+    this.#retry = options.retry ?? {
+      maxRetries: CATALOG_DEFAULTS.maxRetries,
+      baseDelayMs: CATALOG_DEFAULTS.retryBaseDelayMs,
+      maxDelayMs: CATALOG_DEFAULTS.retryMaxDelayMs,
+    };
+  }
+
+  async #read<T>(fn: (tx: SqlExecutor, ctx: CatalogContext) => Promise<T>): Promise<T> {
+    return (await withRetry(this.#retry, () => this.#driver.transaction((tx) => fn(tx, this.#ctx), { write: false }))).value;
+  }
+
+  async #write<T>(fn: (tx: SqlExecutor, ctx: CatalogContext) => Promise<T>): Promise<{ value: T; retries: number }> {
+    return withRetry(this.#retry, () => this.#driver.transaction((tx) => fn(tx, this.#ctx), { write: true }));
+  }
+
+  async createTable(req: CreateTableRequest): Promise<TableInfo> {
+    const { ref } = checkCreateRequest(req);
+    try {
+      return (await this.#write((tx, ctx) => createTable(tx, ctx, req))).value;
+    } catch (e) {
+      // Two creators raced past the existence check; the unique index stopped the second.
+      if (e instanceof CatalogError && e.code === 'catalog.unique_violation') throw tableExists(ref);
+      throw e;
+    }
+  }
+
+  async ensureTable(req: CreateTableRequest): Promise<TableInfo> {
+    const { ref } = checkCreateRequest(req);
+    const existing = await this.getTable(ref);
+    if (existing) return existing;
+    try {
+      return await this.createTable(req);
+    } catch (e) {
+      if (e instanceof CatalogError && e.code === 'catalog.table_exists') {
+        const created = await this.getTable(ref);
+        if (created) return created;
+      }
+      throw e;
+    }
+  }
+
+  async getTable(ref: TableRef): Promise<TableInfo | undefined> {
+    const checked = checkRef(ref);
+    return this.#read(async (tx, ctx) => {
+      const row = await findTableRow(tx, ctx, checked);
+      return row ? toTableInfo(row) : undefined;
+    });
+  }
+
+  async listTables(filter: { zones?: readonly string[] } = {}): Promise<TableInfo[]> {
+    return this.#read((tx) => listTables(tx, filter.zones));
+  }
+
+  async updateTable(ref: TableRef, patch: TablePatch): Promise<TableInfo> {
+    const checked = checkRef(ref);
+    return (await this.#write((tx, ctx) => updateTable(tx, ctx, checked, patch))).value;
+  }
+
+  async dropTable(ref: TableRef, committer: string): Promise<void> {
+    const checked = checkRef(ref);
+    await this.#write((tx, ctx) => dropTable(tx, ctx, checked, committer));
+  }
+
+  async getSchema(schemaId: number): Promise<SchemaVersion> {
+    return this.#read((tx) => getSchema(tx, schemaId));
+  }
+
+  async listSchemas(ref: TableRef): Promise<SchemaVersion[]> {
+    const checked = checkRef(ref);
+    return this.#read(async (tx, ctx) => listSchemas(tx, Number((await requireTableRow(tx, ctx, checked)).id)));
+  }
+
+  async commit(req: CommitRequest): Promise<CommitResult> {
+    const checked = checkCommitRequest(req);
+    try {
+      const { value, retries } = await this.#write((tx, ctx) => applyCommit(tx, ctx, checked));
+      return { ...value, retries };
+    } catch (e) {
+      // A commit to another table added the same path at the same moment; the unique index stopped this one.
+      if (e instanceof CatalogError && e.code === 'catalog.unique_violation') throw fileExists(formatTableRef(checked.table), [], e);
+      throw e;
+    }
+  }
+
+  async pin(ref: TableRef, at?: SnapshotSelector): Promise<PinnedSnapshot> {
+    const checked = checkRef(ref);
+    return this.#read((tx, ctx) => pinSnapshot(tx, ctx, checked, at));
+  }
+
+  async history(ref: TableRef, opts: { limit?: number } = {}): Promise<Snapshot[]> {
+    const checked = checkRef(ref);
+    return this.#read((tx, ctx) => history(tx, ctx, checked, opts.limit));
+  }
+
+  async files(ref: TableRef, at?: SnapshotSelector): Promise<DataFile[]> {
+    return [...(await this.pin(ref, at)).files];
+  }
+
+  async getBatch(ref: TableRef, batchId: string): Promise<Batch | undefined> {
+    const checked = checkRef(ref);
+    return this.#read((tx, ctx) => getBatch(tx, ctx, checked, batchId));
+  }
+
+  async listBatches(ref: TableRef, opts: { limit?: number } = {}): Promise<Batch[]> {
+    const checked = checkRef(ref);
+    return this.#read((tx, ctx) => listBatches(tx, ctx, checked, opts.limit));
+  }
+
+  async registerStaged(paths: readonly string[]): Promise<void> {
+    await this.#write((tx, ctx) => registerStaged(tx, ctx, paths));
+  }
+
+  async unregisterStaged(paths: readonly string[]): Promise<void> {
+    await this.#write((tx) => unregisterStaged(tx, paths));
+  }
+
+  async expireSnapshots(opts: { before: Date; keepLast: number }): Promise<number> {
+    return (await this.#write((tx, ctx) => expireSnapshots(tx, ctx, opts))).value;
+  }
+
+  async unreferencedFiles(): Promise<DataFile[]> {
+    return this.#read((tx) => unreferencedFiles(tx));
+  }
+
+  async protectedPaths(opts: { stagedNewerThan: Date }): Promise<Set<string>> {
+    return this.#read((tx) => protectedPaths(tx, opts.stagedNewerThan));
+  }
+
+  async forgetFiles(fileIds: readonly number[]): Promise<void> {
+    await this.#write((tx) => forgetFiles(tx, fileIds));
+  }
+
+  async createRun(run: { kind: string; target: string; info?: Record<string, unknown> }): Promise<Run> {
+    return (await this.#write((tx, ctx) => createRun(tx, ctx, run))).value;
+  }
+
+  async updateRun(id: string, patch: RunPatch): Promise<Run> {
+    return (await this.#write((tx, ctx) => updateRun(tx, ctx, id, patch))).value;
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    return this.#read((tx) => getRun(tx, id));
+  }
+
+  async listRuns(opts: { limit?: number; kind?: string } = {}): Promise<Run[]> {
+    return this.#read((tx) => listRuns(tx, opts));
+  }
+
+  async claimRun(opts: { owner: string; leaseMs: number; kinds?: readonly string[] }): Promise<Run | undefined> {
+    return (await this.#write((tx, ctx) => claimRun(tx, ctx, opts))).value;
+  }
+
+  async heartbeatRun(id: string, owner: string, leaseMs: number): Promise<Run> {
+    return (await this.#write((tx, ctx) => heartbeatRun(tx, ctx, id, owner, leaseMs))).value;
+  }
+
+  async audit(event: { actor: string; action: string; target: string; details?: Record<string, unknown> }): Promise<AuditEvent> {
+    return (await this.#write((tx, ctx) => appendAudit(tx, ctx, event))).value;
+  }
+
+  async listAudit(opts: { limit?: number } = {}): Promise<AuditEvent[]> {
+    const limit = opts.limit === undefined ? 100 : checkCount('limit', opts.limit);
+    return this.#read((tx) => listAudit(tx, limit));
+  }
+
+  async checkIntegrity(): Promise<IntegrityProblem[]> {
+    return this.#read((tx) => checkIntegrity(tx));
+  }
+
+  async close(): Promise<void> {
+    await this.#driver.close();
+  }
+}

@@ -83,7 +83,9 @@ Examples:
     .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'tsv', 'ndjson', 'json', 'parquet']))
     .option('--columns <spec>', 'declare column types, e.g. id:BIGINT,price:DECIMAL(10,2) (others are inferred)')
     .action(async (file: string, o: { table: string; mode?: string; format?: string; columns?: string }, cmd: Command) =>
-      withContext(g(cmd), (ctx) => loadCommand(ctx, file, o)),
+      withContext(g(cmd), async (ctx) => {
+        await loadCommand(ctx, file, o);
+      }),
     );
 
   program

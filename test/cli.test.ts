@@ -1,0 +1,162 @@
+// The `ade` command end to end: real processes, a real project folder, the
+// embedded default (local files, SQLite catalog, DuckDB).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const BIN = new URL('../packages/ade/bin/ade.js', import.meta.url).pathname;
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+function ade(cwd: string, ...args: string[]): Ran {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+function json<T = any>(r: Ran): T {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+describe('ade CLI', () => {
+  let dir: string;
+  let project: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ade-cli-'));
+    project = join(dir, 'proj');
+    writeFileSync(join(dir, 'orders.csv'), 'order_id,Customer Name,amount,ordered_at\n1,Ann,10.5,2026-01-01 10:00:00\n2,"Bob, Jr.",20.25,2026-01-02 11:00:00\n3,Cy,7,2026-01-03 12:00:00\n');
+    writeFileSync(join(dir, 'more.csv'), 'order_id,Customer Name,amount,ordered_at,channel\n4,Di,1.5,2026-01-04 09:00:00,app\n');
+    writeFileSync(join(dir, 'bad.csv'), 'order_id,Customer Name,amount,ordered_at\n5,Ed,3,2026-01-05 10:00:00\n6,Flo,x,2026-01-06 10:00:00\n');
+    writeFileSync(join(dir, 'ragged.csv'), 'order_id,Customer Name,amount,ordered_at\n7,Gus,3,2026-01-05 10:00:00,extra\n');
+    writeFileSync(join(dir, 'bad.ndjson'), '{"order_id": 8, "amount": 1}\n{"order_id": 9, "amount": 2}\n{"order_id" 10}\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('should create a project with init and refuse to overwrite it', () => {
+    const r = ade(dir, 'init', 'proj');
+    assert.equal(r.code, 0, r.stderr);
+    for (const f of ['ade.yaml', 'models', '.ade', '.gitignore']) assert.ok(existsSync(join(project, f)), f);
+    assert.match(readFileSync(join(project, '.gitignore'), 'utf8'), /^\.ade\/$/m);
+    assert.equal(ade(dir, 'init', 'proj').code, 3);
+  });
+
+  it('should refuse a load into clean by an analyst and say how to act as engineer', () => {
+    const r = ade(project, 'load', join(dir, 'orders.csv'), '--table', 'clean.orders');
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /may not write the clean zone/);
+    assert.match(r.stderr, /--as engineer/);
+  });
+
+  it('should load a CSV in one commit, normalising column names', () => {
+    const r = json(ade(project, '--json', '--as', 'engineer', 'load', join(dir, 'orders.csv'), '--table', 'clean.orders'));
+    assert.equal(r.rows, 3);
+    assert.deepEqual(r.renamedColumns, { 'Customer Name': 'customer_name' });
+    const rows = json(ade(project, '--json', 'sql', 'SELECT order_id, customer_name, amount FROM clean.orders ORDER BY 1'));
+    assert.deepEqual(rows, [
+      { order_id: 1, customer_name: 'Ann', amount: 10.5 },
+      { order_id: 2, customer_name: 'Bob, Jr.', amount: 20.25 },
+      { order_id: 3, customer_name: 'Cy', amount: 7 },
+    ]);
+  });
+
+  it('should reject a malformed CSV naming the file, line and field, and commit nothing', () => {
+    const before = json<any[]>(ade(project, '--json', 'history', 'clean.orders')).length;
+    const r = ade(project, '--as', 'engineer', 'load', join(dir, 'bad.csv'), '--table', 'clean.orders');
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /bad\.csv, line 3, field "amount"/);
+    const ragged = ade(project, '--as', 'engineer', 'load', join(dir, 'ragged.csv'), '--table', 'clean.orders');
+    assert.equal(ragged.code, 3, ragged.stderr);
+    assert.match(ragged.stderr, /ragged\.csv, line 2/);
+    assert.equal(json<any[]>(ade(project, '--json', 'history', 'clean.orders')).length, before);
+    assert.equal(json<any[]>(ade(project, '--json', 'sql', 'SELECT count(*) AS n FROM clean.orders'))[0].n, 3);
+  });
+
+  it('should reject malformed NDJSON naming the line and leave no table behind', () => {
+    const r = ade(project, '--as', 'engineer', 'load', join(dir, 'bad.ndjson'), '--table', 'clean.bad');
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /bad\.ndjson, line 3/);
+    const tables = json<any[]>(ade(project, '--json', 'tables')).map((t) => t.table);
+    assert.ok(!tables.includes('clean.bad'), 'a failed first load must not leave an empty table');
+  });
+
+  it('should append with schema evolution and time travel to the earlier snapshot', () => {
+    const first = json<any[]>(ade(project, '--json', 'history', 'clean.orders'))[0].id;
+    const r = json(ade(project, '--json', '--as', 'engineer', 'load', join(dir, 'more.csv'), '--table', 'clean.orders'));
+    assert.deepEqual(r.addedColumns, ['channel']);
+    assert.equal(json<any[]>(ade(project, '--json', 'sql', 'SELECT count(*) AS n FROM clean.orders'))[0].n, 4);
+    const old = json<any[]>(ade(project, '--json', 'sql', 'SELECT count(*) AS n FROM clean.orders', '--snapshot', `clean.orders=${first}`));
+    assert.equal(old[0].n, 3);
+    const d = json(ade(project, '--json', 'describe', 'clean.orders'));
+    assert.equal(d.rows, 4);
+    assert.deepEqual(d.columns.map((c: any) => c.name), ['order_id', 'customer_name', 'amount', 'ordered_at', 'channel']);
+    assert.deepEqual(d.columns.map((c: any) => c.id), [1, 2, 3, 4, 5]);
+  });
+
+  it('should print CSV and NDJSON and write --out files whole', () => {
+    const csv = ade(project, 'sql', 'SELECT order_id, customer_name FROM clean.orders WHERE order_id <= 2 ORDER BY 1', '--format', 'csv');
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.equal(csv.stdout, 'order_id,customer_name\n1,Ann\n2,"Bob, Jr."\n');
+    const nd = ade(project, 'sql', 'SELECT order_id FROM clean.orders ORDER BY 1 LIMIT 2', '--format', 'ndjson');
+    assert.equal(nd.stdout, '{"order_id":1}\n{"order_id":2}\n');
+    const out = join(dir, 'out.csv');
+    assert.equal(ade(project, 'sql', 'SELECT * FROM clean.orders', '--format', 'csv', '--out', out).code, 0);
+    assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 5);
+  });
+
+  it('should refuse sandbox escapes with a permission error (exit 4)', () => {
+    for (const q of ["SELECT * FROM read_csv('/etc/passwd')", "COPY (SELECT 1) TO '/tmp/x.csv'", "ATTACH '/tmp/x.db'", 'INSTALL httpfs', "SET memory_limit='10GB'"]) {
+      const r = ade(project, 'sql', q);
+      assert.equal(r.code, 4, `${q}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+    }
+  });
+
+  it('should report usage errors with exit 2 and unknown tables with exit 5', () => {
+    assert.equal(ade(project, 'load').code, 2);
+    assert.equal(ade(project, 'describe', 'clean.nope').code, 5);
+    assert.equal(ade(project, 'describe', 'Bad.Name').code, 3);
+    const help = ade(project, 'sql', '--help');
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--format/);
+  });
+
+  it('should verify the lake and garbage-collect replaced files', () => {
+    assert.equal(ade(project, 'verify', '--read').code, 0);
+    json(ade(project, '--json', '--as', 'engineer', 'load', join(dir, 'orders.csv'), '--table', 'clean.orders', '--mode', 'replace'));
+    const dry = json(ade(project, '--json', '--as', 'engineer', 'gc', '--retention', '0s', '--dry-run'));
+    assert.equal(dry.dryRun, true);
+    const gc = json(ade(project, '--json', '--as', 'engineer', 'gc', '--retention', '0s', '--grace', '0s'));
+    assert.ok(gc.expiredSnapshots >= 2, JSON.stringify(gc));
+    assert.ok(gc.deletedFiles >= 2, JSON.stringify(gc));
+    assert.equal(json<any[]>(ade(project, '--json', 'sql', 'SELECT count(*) AS n FROM clean.orders'))[0].n, 3);
+    assert.equal(ade(project, 'verify', '--read').code, 0);
+  });
+});
+
+describe('ade demo', () => {
+  it('should build the demo project and answer the business questions', { timeout: 300_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ade-demo-'));
+    try {
+      const r = ade(dir, '--json', 'demo', 'demo', '--scale', 'small');
+      const report = json(r);
+      assert.equal(report.sandbox.refused, true);
+      assert.deepEqual(report.answers.map((a: any) => a.id), ['monthly_revenue', 'top_products', 'funnel', 'repeat_rate', 'revenue_by_country']);
+      for (const a of report.answers) assert.ok(a.rows.length > 0, a.id);
+      // Answers agree with the loaded data, recomputed independently from raw as engineer.
+      const revenue = json<any[]>(ade(join(dir, 'demo'), '--json', '--as', 'engineer', 'sql', "SELECT round(sum(total), 2) AS r FROM raw.orders WHERE status = 'completed'"))[0].r;
+      const byCountry = report.answers.find((a: any) => a.id === 'revenue_by_country').rows.reduce((s: number, row: any) => s + row.revenue, 0);
+      assert.ok(Math.abs(byCountry - revenue) < 0.05, `${byCountry} vs ${revenue}`);
+      const tables = json<any[]>(ade(join(dir, 'demo'), '--json', 'tables')).map((t) => t.table);
+      assert.deepEqual(tables.sort(), ['clean.customers', 'clean.events', 'clean.order_items', 'clean.orders', 'clean.products']);
+      const cols = json(ade(join(dir, 'demo'), '--json', 'describe', 'clean.customers')).columns.map((c: any) => c.name);
+      for (const pii of ['email', 'phone', 'first_name', 'last_name', 'street_address']) assert.ok(!cols.includes(pii), pii);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,7 +2,6 @@ import { ValidationError, systemClock } from '../kernel/index.js';
 import type { CatalogStore } from './catalog-store.js';
 import { CATALOG_DEFAULTS, type CatalogConfig } from './config.js';
 import { migrate } from './migrations.js';
-import { PostgresDriver } from './postgres-driver.js';
 import { SqlCatalogStore } from './sql-catalog-store.js';
 import type { SqlDriver } from './sql-driver.js';
 import { SqliteDriver } from './sqlite-driver.js';
@@ -19,6 +18,8 @@ export async function openCatalogDriver(config: CatalogConfig): Promise<SqlDrive
       if (typeof config.url !== 'string' || config.url === '') {
         throw new ValidationError('the Postgres catalog needs a url', { code: 'validation.config', hint: 'e.g. { kind: "postgres", url: "postgres://ade@db:5432/ade" }' });
       }
+      // Loaded on demand: embedded projects never need pg.
+      const { PostgresDriver } = await import('./postgres-driver.js');
       return PostgresDriver.open({
         url: config.url,
         poolSize: config.poolSize ?? CATALOG_DEFAULTS.poolSize,

@@ -1,15 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
-import { describeCommand } from './commands/describe.js';
-import { demoCommand } from './commands/demo.js';
-import { gcCommand } from './commands/gc.js';
-import { historyCommand } from './commands/history.js';
-import { initProject } from './commands/init.js';
-import { loadCommand } from './commands/load.js';
-import { sqlCommand } from './commands/sql.js';
-import { tablesCommand } from './commands/tables.js';
-import { verifyCommand } from './commands/verify.js';
-import { outputFor, withContext, type GlobalOptions } from './context.js';
+import type { CommandContext, GlobalOptions } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { createOutput } from './output.js';
+
+// Commands and the lake load on demand, so `ade --help` starts in a blink and
+// each command pays only for what it uses (DuckDB, SQLite, the AWS SDK, faker).
+async function withContext<T>(opts: GlobalOptions, fn: (ctx: CommandContext) => Promise<T>): Promise<T> {
+  return (await import('./context.js')).withContext(opts, fn);
+}
+const outputFor = (opts: GlobalOptions) => createOutput({ json: opts.json, quiet: opts.quiet });
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -22,6 +21,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--as <role>', 'act with this role (viewer, analyst, engineer, admin) if your project grants it')
     .option('--json', 'print structured JSON on stdout (errors as JSON on stderr)')
     .option('-q, --quiet', 'no progress or informational output')
+    .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -45,6 +45,7 @@ Examples:
     .option('--name <name>', 'project name (default: the folder name)')
     .action(async (dir: string, o: { name?: string }, cmd: Command) => {
       const out = outputFor(g(cmd));
+      const { initProject } = await import('./commands/init.js');
       const r = await initProject(dir, o);
       out.result(r, () => `created ${r.created.join(', ')} in ${r.dir}\nnext: cd ${dir} && ade load <file> --table clean.<name> --as engineer`);
     });
@@ -53,14 +54,14 @@ Examples:
     .command('tables')
     .description('list the tables your role may read')
     .option('--zone <zone>', 'only this zone')
-    .action(async (o: { zone?: string }, cmd: Command) => withContext(g(cmd), (ctx) => tablesCommand(ctx, o)));
+    .action(async (o: { zone?: string }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/tables.js')).tablesCommand(ctx, o)));
 
   program
     .command('describe')
     .description('schema, column statistics, files and recent snapshots of a table')
     .argument('<table>', 'zone.table')
     .option('--snapshot <id>', 'describe this snapshot instead of the current one')
-    .action(async (t: string, o: { snapshot?: string }, cmd: Command) => withContext(g(cmd), (ctx) => describeCommand(ctx, t, o)));
+    .action(async (t: string, o: { snapshot?: string }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/describe.js')).describeCommand(ctx, t, o)));
 
   program
     .command('sql')
@@ -72,7 +73,7 @@ Examples:
     .option('--as-of <time>', 'read every table as it was at this time (ISO 8601)')
     .option('--snapshot <table=id>', 'read a table at a snapshot id (repeatable)', collect)
     .option('--max-rows <n>', 'rows shown in table format', '200')
-    .action(async (q: string | undefined, o: Record<string, unknown>, cmd: Command) => withContext(g(cmd), (ctx) => sqlCommand(ctx, q, o)));
+    .action(async (q: string | undefined, o: Record<string, unknown>, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/sql.js')).sqlCommand(ctx, q, o)));
 
   program
     .command('load')
@@ -84,7 +85,7 @@ Examples:
     .option('--columns <spec>', 'declare column types, e.g. id:BIGINT,price:DECIMAL(10,2) (others are inferred)')
     .action(async (file: string, o: { table: string; mode?: string; format?: string; columns?: string }, cmd: Command) =>
       withContext(g(cmd), async (ctx) => {
-        await loadCommand(ctx, file, o);
+        await (await import('./commands/load.js')).loadCommand(ctx, file, o);
       }),
     );
 
@@ -93,7 +94,7 @@ Examples:
     .description("a table's snapshots, newest first")
     .argument('<table>', 'zone.table')
     .option('--limit <n>', 'how many', '50')
-    .action(async (t: string, o: { limit?: string }, cmd: Command) => withContext(g(cmd), (ctx) => historyCommand(ctx, t, o)));
+    .action(async (t: string, o: { limit?: string }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/history.js')).historyCommand(ctx, t, o)));
 
   program
     .command('gc')
@@ -101,14 +102,14 @@ Examples:
     .option('--retention <duration>', 'keep snapshots newer than this (default from ade.yaml, 7d)')
     .option('--grace <duration>', 'keep unreferenced files newer than this (default from ade.yaml, 24h)')
     .option('--dry-run', 'report without deleting')
-    .action(async (o: { retention?: string; grace?: string; dryRun?: boolean }, cmd: Command) => withContext(g(cmd), (ctx) => gcCommand(ctx, o)));
+    .action(async (o: { retention?: string; grace?: string; dryRun?: boolean }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/gc.js')).gcCommand(ctx, o)));
 
   program
     .command('verify')
     .description('check catalog integrity and that every referenced file exists (exit 7 on problems)')
     .option('--read', 'also read every current file and compare row counts')
     .action(async (o: { read?: boolean }, cmd: Command) => {
-      const code = await withContext(g(cmd), (ctx) => verifyCommand(ctx, o));
+      const code = await withContext(g(cmd), async (ctx) => (await import('./commands/verify.js')).verifyCommand(ctx, o));
       setExit(code);
     });
 
@@ -119,7 +120,7 @@ Examples:
     .addOption(new Option('--scale <scale>', 'dataset size').choices(['small', 'medium', 'large']).default('medium'))
     .option('--seed <n>', 'random seed (same seed, same data)', '42')
     .action(async (dir: string, o: { scale?: string; seed?: string }, cmd: Command) => {
-      await demoCommand(dir, { ...g(cmd), ...o });
+      await (await import('./commands/demo.js')).demoCommand(dir, { ...g(cmd), ...o });
     });
 
   return program;
@@ -129,7 +130,6 @@ Examples:
 export async function main(argv: readonly string[]): Promise<number> {
   let code: number = EXIT.ok;
   const program = buildProgram((c) => (code = c));
-  program.exitOverride();
   try {
     await program.parseAsync([...argv]);
     return code;

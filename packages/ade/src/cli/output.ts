@@ -54,7 +54,9 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
 
 /** A boxed table for terminals. */
 export function renderTable(head: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  const t = new Table({ head: head.map((h) => pc.bold(h)), style: { head: [], border: [] } });
+  const t = new Table({ head: head.map((h) => pc.bold(h)), style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
   for (const r of rows) t.push(r.map(cell));
   return t.toString();
 }

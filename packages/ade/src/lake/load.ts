@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { ValidationError, type Principal, type TableRef } from '../kernel/index.js';
+import { normalizeNames, ValidationError, type Principal, type TableRef } from '../kernel/index.js';
 import { LoadError } from './errors.js';
 import {
   detectInput,
@@ -45,7 +45,10 @@ export async function loadFile(lake: Lake, principal: Principal, req: LoadReques
   }
   const input = detectInput(path, req.format);
   req.onProgress?.('reading');
-  const columns = await resolveColumns(lake, input, req.columns);
+  // Appending reads CSV straight into the table's types, so a bad value is reported with its line.
+  const existing = req.mode === 'append' && (await lake.catalog.getTable(req.table)) ? await lake.catalog.pin(req.table) : undefined;
+  const tableTypes = new Map(existing?.schema.columns.map((c) => [c.name, c.type]) ?? []);
+  const columns = await resolveColumns(lake, input, req.columns, tableTypes);
   const sql = readSql(input, columns);
   let result: WriteResult;
   try {
@@ -75,7 +78,12 @@ function isInputError(e: unknown): boolean {
  * sniffer, then declared types override; JSON/Parquet columns are declared or
  * inferred by DuckDB.
  */
-async function resolveColumns(lake: Lake, input: InputFile, declared: DeclaredColumns | undefined): Promise<DeclaredColumns | undefined> {
+async function resolveColumns(
+  lake: Lake,
+  input: InputFile,
+  declared: DeclaredColumns | undefined,
+  tableTypes: ReadonlyMap<string, string>,
+): Promise<DeclaredColumns | undefined> {
   if (input.format !== 'csv' && input.format !== 'tsv') return declared;
   const header = await readCsvHeader(input);
   let sniffed: { name: string; type: string }[] | undefined;
@@ -105,5 +113,9 @@ async function resolveColumns(lake: Lake, input: InputFile, declared: DeclaredCo
       });
     }
   }
-  return names.map((name, i) => ({ name, type: byName.get(name) ?? (sniffedFits ? sniffed![i]!.type : 'VARCHAR') }));
+  const normalized = normalizeNames(names);
+  return names.map((name, i) => ({
+    name,
+    type: byName.get(name) ?? tableTypes.get(normalized[i]!) ?? (sniffedFits ? sniffed![i]!.type : 'VARCHAR'),
+  }));
 }

@@ -1,6 +1,6 @@
 import { LocalObjectStore, type LocalObjectStoreConfig } from './local-object-store.js';
 import type { ObjectStore } from './object-store.js';
-import { S3ObjectStore, type S3ObjectStoreConfig } from './s3-object-store.js';
+import type { S3ObjectStoreConfig } from './s3-object-store.js';
 
 /** S3 settings that have defaults. */
 type DefaultedS3Field = 'cacheMaxBytes' | 'multipartThresholdBytes' | 'partSizeBytes';
@@ -49,7 +49,8 @@ export async function openObjectStore(config: ObjectStoreConfig): Promise<Object
     case 'local':
       return LocalObjectStore.open({ root: config.root });
     case 's3':
-      return S3ObjectStore.open(resolveS3Config(config));
+      // Loaded on demand: the AWS SDK costs hundreds of milliseconds of start-up.
+      return (await import('./s3-object-store.js')).S3ObjectStore.open(resolveS3Config(config));
   }
 }
 

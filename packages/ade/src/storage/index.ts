@@ -1,7 +1,9 @@
 // The lake's object store: the only import point of storage/.
 export type { ObjectInfo, ObjectStore } from './object-store.js';
 export { LocalObjectStore, type LocalObjectStoreConfig } from './local-object-store.js';
-export { S3ObjectStore, type S3Credentials, type S3ObjectStoreConfig } from './s3-object-store.js';
+// S3ObjectStore is loaded on demand by openObjectStore (the AWS SDK is heavy); import it from
+// './s3-object-store.js' directly when you need the class itself.
+export type { S3ObjectStore, S3Credentials, S3ObjectStoreConfig } from './s3-object-store.js';
 export {
   openObjectStore,
   resolveS3Config,

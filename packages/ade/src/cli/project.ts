@@ -141,7 +141,9 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
     retentionMs: gcCfg.retention === undefined ? DEFAULT_GC_CONFIG.retentionMs : parseDuration(str(gcCfg, 'gc', 'retention'), 'gc.retention'),
     graceMs: gcCfg.grace === undefined ? DEFAULT_GC_CONFIG.graceMs : parseDuration(str(gcCfg, 'gc', 'grace'), 'gc.grace'),
     keepLast: gcCfg.keep_last === undefined ? DEFAULT_GC_CONFIG.keepLast : Number(gcCfg.keep_last),
+    stageTimeoutMs: gcCfg.stage_timeout === undefined ? DEFAULT_GC_CONFIG.stageTimeoutMs : parseDuration(str(gcCfg, 'gc', 'stage_timeout'), 'gc.stage_timeout'),
   };
+  if (!Number.isInteger(gc.keepLast) || gc.keepLast < 1) fail('gc.keep_last', 'must be a whole number of at least 1');
 
   return {
     dir,

@@ -23,10 +23,17 @@ export interface GcConfig {
   readonly graceMs: number;
   /** Each table keeps at least this many most recent snapshots. */
   readonly keepLast: number;
+  /**
+   * Files a writer registered as staged stay protected this long (ms), whatever
+   * the grace: a commit in flight is never robbed of its files. Older stages
+   * count as abandoned.
+   */
+  readonly stageTimeoutMs: number;
 }
 
 export const DEFAULT_GC_CONFIG: GcConfig = {
   retentionMs: 7 * 24 * 3600_000,
   graceMs: 24 * 3600_000,
   keepLast: 1,
+  stageTimeoutMs: 6 * 3600_000,
 };

@@ -46,7 +46,8 @@ export async function collectGarbage(lake: Lake, options: GcOptions = {}): Promi
   // Orphans: objects under the zones that no retained snapshot references and
   // no commit in flight has staged (abandoned stages count once past the grace).
   const graceCutoff = new Date(now - cfg.graceMs);
-  const keep = await lake.catalog.protectedPaths({ stagedNewerThan: graceCutoff });
+  const stageCutoff = new Date(now - Math.max(cfg.graceMs, cfg.stageTimeoutMs));
+  const keep = await lake.catalog.protectedPaths({ stagedNewerThan: stageCutoff });
   let deletedOrphans = 0;
   let keptInGrace = 0;
   const orphans: string[] = [];

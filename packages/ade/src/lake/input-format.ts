@@ -223,23 +223,17 @@ async function firstBadJsonLine(path: string): Promise<{ line: number; reason: s
   return undefined;
 }
 
-/** Parses a JSON document (error path only) and turns the parser's position into a line. */
+/** Parses a JSON document (error path only) and turns the first syntax error's offset into a line. */
 async function badJsonPosition(path: string): Promise<{ line: number; reason: string } | undefined> {
   const { readFile, stat } = await import('node:fs/promises');
   if ((await stat(path)).size > 256 * 1024 * 1024) return undefined;
   const text = await readFile(path, 'utf8');
-  try {
-    JSON.parse(text);
-    return undefined;
-  } catch (e) {
-    const reason = (e as Error).message;
-    const pos = /position (\d+)/.exec(reason);
-    const lineCol = /line (\d+)/.exec(reason);
-    if (lineCol) return { line: Number(lineCol[1]), reason };
-    if (!pos) return { line: 1, reason };
-    const offset = Number(pos[1]);
-    let line = 1;
-    for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-    return { line, reason: reason.replace(/ in JSON at position \d+.*$/, '') };
-  }
+  const { parse, printParseErrorCode } = await import('jsonc-parser');
+  const errors: import('jsonc-parser').ParseError[] = [];
+  parse(text, errors, { allowTrailingComma: false, disallowComments: true });
+  const first = errors[0];
+  if (!first) return undefined;
+  let line = 1;
+  for (let i = 0; i < first.offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return { line, reason: printParseErrorCode(first.error) };
 }

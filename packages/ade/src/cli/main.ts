@@ -68,7 +68,7 @@ Examples:
     .description('run a SELECT over the tables your role may read')
     .argument('[query]', 'the SQL query (or use --file)')
     .option('-f, --file <file>', 'read the query from a file')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'ndjson']))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'ndjson', 'arrow']))
     .option('-o, --out <file>', 'write the result to a file (written whole or not at all)')
     .option('--as-of <time>', 'read every table as it was at this time (ISO 8601)')
     .option('--snapshot <table=id>', 'read a table at a snapshot id (repeatable)', collect)

@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises';
 import { readFile } from 'node:fs/promises';
 import { parseTableRef, ValidationError } from '../../kernel/index.js';
 import type { ReadOptions } from '../../lake/index.js';
+import { writeArrow } from '../../engine/index.js';
 import type { CommandContext } from '../context.js';
 import { renderTable } from '../output.js';
 
@@ -16,7 +17,7 @@ export interface SqlOptions {
   maxRows?: string;
 }
 
-const FORMATS = ['table', 'csv', 'json', 'ndjson'] as const;
+const FORMATS = ['table', 'csv', 'json', 'ndjson', 'arrow'] as const;
 
 /** Parses `--as-of` and `--snapshot zone.table=id` into pins. */
 export function readOptions(opts: { asOf?: string; snapshot?: string[] }): ReadOptions {
@@ -68,7 +69,8 @@ export async function sqlCommand(ctx: CommandContext, query: string | undefined,
       const tmp = `${opts.out}.partial-${process.pid}`;
       const stream = createWriteStream(tmp);
       try {
-        await session.writeTo(text, format, stream);
+        if (format === 'arrow') await writeArrow(session.stream(text), stream);
+        else await session.writeTo(text, format, stream);
         stream.end();
         await finished(stream);
         await rename(tmp, opts.out);
@@ -78,6 +80,9 @@ export async function sqlCommand(ctx: CommandContext, query: string | undefined,
         throw e;
       }
       ctx.out.info(`wrote ${opts.out}`);
+    } else if (format === 'arrow') {
+      if (process.stdout.isTTY) throw new ValidationError('Arrow is binary; refusing to write it to a terminal', { hint: 'add --out result.arrow or pipe the output' });
+      await writeArrow(session.stream(text), process.stdout);
     } else {
       await session.writeTo(text, format, process.stdout);
     }

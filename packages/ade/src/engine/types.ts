@@ -7,21 +7,42 @@ export interface EngineConfig {
   readonly threads: number;
   /** User queries are interrupted after this many milliseconds. */
   readonly queryTimeoutMs: number;
-  /** Directory for DuckDB spill files (one sub-directory per session). */
+  /** Directory for DuckDB spill files (one sub-directory per DuckDB instance, removed when it closes). */
   readonly tempDir: string;
+  /** Most spill space one session or write may use in `tempDir`, e.g. `10GB` (default `10GB`). */
+  readonly maxTempDirectorySize?: string;
   /** Target size of each Parquet file written. */
   readonly targetFileBytes: number;
   /** Parquet row-group size in rows. */
   readonly rowGroupSize: number;
+  /**
+   * Most DuckDB calls in flight at once across the engine (default 3); more
+   * wait their turn. Each holds one of Node's libuv threads while DuckDB works,
+   * so keep it below `UV_THREADPOOL_SIZE` (4 unless the process raises it).
+   */
+  readonly maxConcurrentQueries?: number;
+  /**
+   * Locked DuckDB instances kept warm after their session closes, for the next
+   * session with exactly the same tables and directories (default 4; 0 closes
+   * each instance with its session).
+   */
+  readonly warmSandboxes?: number;
+  /** How long an unused warm instance is kept, in milliseconds (default 60 000). */
+  readonly warmSandboxMs?: number;
 }
 
+/** Defaults of every field but `tempDir`. */
 export const DEFAULT_ENGINE_CONFIG = {
   memoryLimit: '1GB',
   threads: 2,
   queryTimeoutMs: 60_000,
+  maxTempDirectorySize: '10GB',
+  maxConcurrentQueries: 3,
+  warmSandboxes: 4,
+  warmSandboxMs: 60_000,
   targetFileBytes: 128 * 1024 * 1024,
   rowGroupSize: 122_880,
-} as const satisfies Omit<EngineConfig, 'tempDir'>;
+} as const satisfies Required<Omit<EngineConfig, 'tempDir'>>;
 
 /** A catalog table as a session sees it: a view over exactly these local Parquet files. */
 export interface TableBinding {
@@ -55,7 +76,50 @@ export interface QueryResult {
 
 export type OutputFormat = 'csv' | 'json' | 'ndjson';
 
-/** One Parquet file the engine wrote. */
+export interface QueryOptions {
+  /** Engine time after which the query is interrupted; defaults to `EngineConfig.queryTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+export interface WriteToOptions extends QueryOptions {
+  /** End `out` (and wait for it to flush) once the last row is written; default false: the caller owns `out`. */
+  readonly end?: boolean;
+}
+
+/** What `Session.writeTo` wrote. */
+export interface WriteToResult {
+  readonly columns: readonly ResultColumn[];
+  readonly rowCount: number;
+}
+
+/**
+ * A result read chunk by chunk (up to 2048 rows each). The query starts at
+ * once; its errors surface from `columns()` or the first iteration. Iterate it
+ * once; finishing, leaving the loop early or calling `close` releases it.
+ */
+export interface RowStream extends AsyncIterable<Record<string, unknown>[]> {
+  /** The result's columns (names as the row objects' keys), known before any row. */
+  columns(): Promise<readonly ResultColumn[]>;
+  /** Stops the query and releases its connection; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** What a system read (`Engine.describe`, `Engine.inspect`) may see; nothing else is readable. */
+export interface SystemReadOptions extends QueryOptions {
+  /** Tables the SQL may reference as `zone.table`. */
+  readonly tables?: readonly TableBinding[];
+  /** Single files the SQL may read (e.g. the input file of `ade load`). */
+  readonly readPaths?: readonly string[];
+  /** Directories the SQL may read. */
+  readonly readDirectories?: readonly string[];
+}
+
+/**
+ * One Parquet file the engine wrote. `columnStats` has an entry for every
+ * top-level column that is not nested (LIST, STRUCT, MAP…); `min`/`max` are
+ * present only when the file's statistics give them exactly (JSON-safe, as in
+ * {@link QueryResult}) and absent for an all-null column.
+ */
 export interface WrittenFile {
   readonly localPath: string;
   readonly rows: number;
@@ -74,7 +138,7 @@ export interface WriteRequest {
   readonly readDirectories: readonly string[];
   /** Directory the Parquet files go to (created if missing). */
   readonly outDir: string;
-  /** File names are `<prefix>-<n>.parquet`. */
+  /** File names are `<prefix>-<n>.parquet`, n from 0. Letters, digits, `_`, `.` and `-` only. */
   readonly filePrefix: string;
   /** Stable column ids written as Parquet field ids. */
   readonly fieldIds?: Readonly<Record<string, number>>;

@@ -1,0 +1,232 @@
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { quoteIdent, quoteLiteral, uuidv7, ValidationError } from '../kernel/index.js';
+import { EngineError, engineErrorFrom } from './errors.js';
+import { readFileStats, type TypedColumn } from './file-stats.js';
+import type { InstanceFactory } from './instance-factory.js';
+import type { QuerySlots } from './query-slots.js';
+import { openSandbox } from './sandbox.js';
+import { prepareReadOnly } from './statement-guard.js';
+import type { EngineConfig, WriteRequest, WriteResult, WrittenFile } from './types.js';
+
+/** The part of the engine configuration a write uses. */
+export type ParquetWriterConfig = Pick<Required<EngineConfig>, 'tempDir' | 'maxTempDirectorySize' | 'targetFileBytes' | 'rowGroupSize'>;
+
+const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
+
+/**
+ * The privileged write path of system jobs (loads, model builds): runs one
+ * checked SELECT in a sandbox that may read only the request's tables, paths
+ * and directories, and writes its result as zstd Parquet files of about
+ * `targetFileBytes` with a single DuckDB `COPY`.
+ *
+ * Files are written into a hidden staging directory inside `outDir` and
+ * hard-linked to their final names, numbered from 0, only once complete, so
+ * a reader never sees a partial file and an existing file is never
+ * overwritten.
+ */
+export class ParquetWriter {
+  readonly config: ParquetWriterConfig;
+  readonly #instances: InstanceFactory;
+  readonly #slots: QuerySlots;
+
+  /** `slots` caps DuckDB calls in flight: a write holds one while it opens its sandbox, and one while it runs. */
+  constructor(config: ParquetWriterConfig, instances: InstanceFactory, slots: QuerySlots) {
+    this.config = config;
+    this.#instances = instances;
+    this.#slots = slots;
+  }
+
+  /**
+   * Writes the result of `req.sql` to `req.outDir` as `<prefix>-<n>.parquet`
+   * and returns the result's columns and, per file, rows, bytes and column
+   * statistics. An empty result writes no file.
+   *
+   * @example
+   * const { files, rows } = await writer.write({
+   *   sql: "SELECT * FROM read_csv('/in/orders.csv')",
+   *   tables: [], readPaths: ['/in/orders.csv'], readDirectories: [],
+   *   outDir: '/lake/clean/orders/data/_', filePrefix: batchId,
+   * });
+   */
+  async write(req: WriteRequest): Promise<WriteResult> {
+    if (!PREFIX.test(req.filePrefix)) {
+      throw new ValidationError(`invalid file prefix ${JSON.stringify(req.filePrefix)}`, {
+        code: 'validation.file_prefix',
+        hint: 'use letters, digits, _, . and - (a batch id is a good prefix)',
+        details: { filePrefix: req.filePrefix },
+      });
+    }
+    const outDir = resolve(req.outDir);
+    await mkdir(outDir, { recursive: true });
+    await assertNoFiles(outDir, req.filePrefix);
+    const id = uuidv7();
+    const staging = join(outDir, `.staging-${id}`);
+    const tempDir = join(this.config.tempDir, `write-${id}`);
+    await mkdir(staging);
+    let instance: DuckDBInstance | undefined;
+    try {
+      instance = await this.#slots.run(() => openSandbox(this.#instances, {
+        tempDir,
+        maxTempDirectorySize: this.config.maxTempDirectorySize,
+        allowedDirectories: [...req.readDirectories, staging],
+        // COPY checks the output directory itself (no trailing separator) as a path.
+        allowedPaths: [...req.readPaths, ...req.tables.flatMap((t) => t.files), staging],
+        tables: req.tables,
+      }));
+      const connection = await instance.connect();
+      try {
+        return await this.#slots.run(() => this.#write(connection, req, staging, outDir));
+      } finally {
+        connection.closeSync();
+      }
+    } catch (e) {
+      throw engineErrorFrom(e, { operation: 'write', outDir, filePrefix: req.filePrefix });
+    } finally {
+      instance?.closeSync();
+      await rm(staging, { recursive: true, force: true });
+      await rm(tempDir, { recursive: true, force: true });
+    }
+  }
+
+  async #write(connection: DuckDBConnection, req: WriteRequest, staging: string, outDir: string): Promise<WriteResult> {
+    const { statements, texts } = await prepareReadOnly(connection, req.sql, { allowExplain: false, maxStatements: 1 });
+    const select = statements[0]!;
+    const typed: TypedColumn[] = [];
+    for (let i = 0; i < select.columnCount; i++) typed.push({ name: select.columnName(i), type: select.columnType(i) });
+    select.destroySync();
+    const columns = typed.map((c) => ({ name: c.name, type: c.type.toString() }));
+    assertColumns(columns.map((c) => c.name), req.fieldIds);
+    if (texts.length !== 1) {
+      throw new EngineError('engine.write_failed', 'could not isolate the single SELECT of the write', {
+        hint: 'remove trailing statements or unusual string escapes from the SQL',
+      });
+    }
+
+    const copy = copySql(texts[0]!, staging, {
+      filePrefix: req.filePrefix,
+      rowGroupSize: this.config.rowGroupSize,
+      targetFileBytes: this.config.targetFileBytes,
+      fieldIds: req.fieldIds,
+    });
+    if ((await connection.extractStatements(copy)).count !== 1) {
+      throw new EngineError('engine.write_failed', 'the write SQL did not wrap into a single COPY');
+    }
+    const counted = await connection.runAndReadAll(copy);
+    const rows = Number(counted.getRows()[0]?.[0] ?? 0);
+    if (rows === 0) return { columns, files: [], rows: 0 };
+
+    const names = (await readdir(staging)).filter((f) => f.endsWith('.parquet')).sort(byIndex);
+    const stats = await readFileStats(
+      connection,
+      names.map((n) => join(staging, n)),
+      typed,
+    );
+    const files: WrittenFile[] = [];
+    const published: string[] = [];
+    try {
+      for (const name of names) {
+        const fileStats = stats.get(join(staging, name));
+        if (!fileStats) throw new EngineError('engine.write_failed', `no statistics for written file ${name}`);
+        // DuckDB can close a last, empty file when a size limit is hit exactly; it is not published.
+        if (fileStats.rows === 0) continue;
+        const localPath = join(outDir, `${req.filePrefix}-${files.length}.parquet`);
+        await publish(join(staging, name), localPath);
+        published.push(localPath);
+        files.push({ localPath, rows: fileStats.rows, bytes: (await stat(localPath)).size, columnStats: fileStats.columnStats });
+      }
+    } catch (e) {
+      await Promise.all(published.map((p) => unlink(p).catch(() => undefined)));
+      throw e;
+    }
+    return { columns, files, rows };
+  }
+}
+
+/** The COPY that writes `select` into `dir`; `select` is one SELECT already checked by the guard. */
+export function copySql(
+  select: string,
+  dir: string,
+  options: { filePrefix: string; rowGroupSize: number; targetFileBytes: number; fieldIds: WriteRequest['fieldIds'] },
+): string {
+  const settings = [
+    'FORMAT parquet',
+    'COMPRESSION zstd',
+    `ROW_GROUP_SIZE ${quoteLiteral(options.rowGroupSize)}`,
+    `FILE_SIZE_BYTES ${quoteLiteral(options.targetFileBytes)}`,
+    `FILENAME_PATTERN ${quoteLiteral(`${options.filePrefix}-{i}`)}`,
+  ];
+  const ids = Object.entries(options.fieldIds ?? {});
+  if (ids.length > 0) {
+    settings.push(`FIELD_IDS {${ids.map(([name, id]) => `${quoteIdent(name)}: ${quoteLiteral(id)}`).join(', ')}}`);
+  }
+  // The newlines keep a trailing `-- comment` of the SELECT from swallowing the closing parenthesis.
+  return `COPY (\n${select}\n) TO ${quoteLiteral(dir)} (${settings.join(', ')})`;
+}
+
+function assertColumns(names: readonly string[], fieldIds: WriteRequest['fieldIds']): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      throw new ValidationError(`the result has two columns named ${JSON.stringify(name)}`, {
+        code: 'validation.duplicate_column',
+        hint: 'give every column of the SELECT its own name (AS …)',
+        details: { column: name },
+      });
+    }
+    seen.add(name);
+  }
+  for (const [name, id] of Object.entries(fieldIds ?? {})) {
+    if (!seen.has(name)) {
+      throw new ValidationError(`field id given for ${JSON.stringify(name)}, which the result does not have`, {
+        code: 'validation.field_ids',
+        details: { column: name, columns: names },
+      });
+    }
+    if (!Number.isInteger(id) || id < 0) {
+      throw new ValidationError(`field id of ${JSON.stringify(name)} must be a non-negative integer, got ${id}`, {
+        code: 'validation.field_ids',
+        details: { column: name, id },
+      });
+    }
+  }
+}
+
+async function assertNoFiles(outDir: string, prefix: string): Promise<void> {
+  const taken = (await readdir(outDir)).filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.parquet'));
+  if (taken.length > 0) {
+    throw new EngineError('engine.file_exists', `${outDir} already holds files named ${prefix}-*.parquet`, {
+      hint: 'files are never overwritten: write with a new prefix (e.g. the batch id plus the attempt)',
+      details: { outDir, filePrefix: prefix, files: taken },
+    });
+  }
+}
+
+/** Moves a finished file to its final name, failing (never overwriting) when the name is taken. */
+async function publish(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new EngineError('engine.file_exists', `${to} already exists`, {
+        hint: 'files are never overwritten: write with a new prefix',
+        details: { path: to },
+      });
+    }
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    // A file system without hard links: check, then rename.
+    const exists = await stat(to).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw new EngineError('engine.file_exists', `${to} already exists`, { details: { path: to } });
+    await rename(from, to);
+  }
+}
+
+function byIndex(a: string, b: string): number {
+  const index = (f: string) => Number(/-(\d+)\.parquet$/.exec(f)?.[1] ?? 0);
+  return index(a) - index(b);
+}

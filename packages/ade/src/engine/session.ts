@@ -1,0 +1,244 @@
+import { StatementType, type DuckDBInstance, type DuckDBResult } from '@duckdb/node-api';
+import { PermissionError, ValidationError, type Principal } from '../kernel/index.js';
+import { closedError } from './errors.js';
+import { chunkRows } from './json-values.js';
+import { OutputSink } from './output-sink.js';
+import type { QuerySlots } from './query-slots.js';
+import { QueryStream, type StartedQuery } from './query-stream.js';
+import { rowEncoder } from './row-encoder.js';
+import { RunningQuery } from './running-query.js';
+import { prepareChecked, type Verdict } from './statement-guard.js';
+import type {
+  OutputFormat,
+  QueryOptions,
+  QueryResult,
+  ResultColumn,
+  RowStream,
+  WriteToOptions,
+  WriteToResult,
+} from './types.js';
+import type { VerdictCache } from './verdict-cache.js';
+
+/** What a session is opened with, besides its (already locked) DuckDB instance. */
+export interface SessionParts {
+  /** Identifies the session in logs and errors. */
+  readonly id: string;
+  /** Who the session runs queries for. */
+  readonly principal: Principal;
+  /** Default engine-time budget of one query. */
+  readonly queryTimeoutMs: number;
+  /** Parse checks already passed, shared by the engine's sessions. */
+  readonly verdicts: VerdictCache;
+  /** The engine's cap on DuckDB calls in flight. */
+  readonly slots: QuerySlots;
+  /** Gives the instance back once every query has stopped (the engine keeps it warm or closes it). */
+  readonly release: () => Promise<void>;
+  /** Called once the session has closed (the engine forgets it). */
+  readonly onClose?: (session: Session) => void;
+}
+
+/** What a session admits: up to 64 SELECTs (all run, the last one's result returned), or one EXPLAIN. */
+const GUARD = { allowExplain: true, maxStatements: 64 } as const;
+
+/** A second look, after DuckDB parsed the admitted text itself. */
+function assertRead(type: StatementType, verdict: Verdict): void {
+  if (type !== (verdict.explain ? StatementType.EXPLAIN : StatementType.SELECT)) {
+    throw new PermissionError(`${StatementType[type] ?? 'unknown'} statements are not allowed: a session runs read-only queries`);
+  }
+}
+
+/**
+ * A principal's read-only view of the lake: `zone.table` views over the
+ * tables it may read, in a DuckDB instance that may read nothing else.
+ *
+ * Every call runs on its own connection, on DuckDB's threads (the event loop
+ * stays free), with a budget of engine time after which DuckDB is interrupted.
+ *
+ * @example
+ * const session = await engine.openSession({ principal, tables, allowedDirectories });
+ * try {
+ *   const { rows } = await session.query('SELECT count(*) AS n FROM clean.orders');
+ * } finally {
+ *   await session.close();
+ * }
+ */
+export class Session {
+  readonly id: string;
+  readonly principal: Principal;
+  readonly #instance: DuckDBInstance;
+  readonly #parts: SessionParts;
+  readonly #queries = new Set<RunningQuery>();
+  #closed: Promise<void> | undefined;
+
+  constructor(instance: DuckDBInstance, parts: SessionParts) {
+    this.#instance = instance;
+    this.#parts = parts;
+    this.id = parts.id;
+    this.principal = parts.principal;
+  }
+
+  /**
+   * Runs read-only SQL and returns its whole result (for small results; use
+   * {@link Session.stream} or {@link Session.writeTo} for big ones). With
+   * several statements, the last one's result is returned.
+   *
+   * Throws `PermissionError` for anything but a read (COPY, ATTACH, SET…) or a
+   * path outside the session's directories, `EngineError` `engine.timeout`,
+   * `engine.cancelled`, `engine.syntax_error` or `engine.query_failed`.
+   */
+  async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+    const query = await this.#connect(options);
+    try {
+      const verdict = await query.step(() => this.#parts.verdicts.check(query.connection, sql, GUARD));
+      let result: DuckDBResult;
+      if (verdict.count === 1) {
+        // One admitted statement runs as it is: DuckDB parses the same text again and binds it once.
+        result = await query.step(() => query.connection.run(sql));
+        assertRead(result.statementType, verdict);
+      } else {
+        const statements = await query.step(() => prepareChecked(query.connection, sql, verdict));
+        query.own(statements);
+        for (const statement of statements.slice(0, -1)) await query.step(() => statement.run());
+        const last = statements[statements.length - 1]!;
+        result = await query.step(() => last.run());
+      }
+      const names = result.deduplicatedColumnNames();
+      const columns = names.map((name, i) => ({ name, type: result.columnType(i).toString() }));
+      const rows: Record<string, unknown>[] = [];
+      for (;;) {
+        const chunk = await query.step(() => result.fetchChunk());
+        if (!chunk || chunk.rowCount === 0) break;
+        for (const row of chunkRows(chunk, names)) rows.push(row);
+      }
+      return { columns, rows, rowCount: rows.length };
+    } finally {
+      await this.#release(query);
+    }
+  }
+
+  /**
+   * Runs read-only SQL and returns its rows chunk by chunk, never holding the
+   * whole result. The query starts at once; `columns()` gives its columns
+   * before any row, and its errors surface there or at the first chunk. The
+   * timeout counts engine time only, not time spent between chunks.
+   *
+   * @example
+   * for await (const rows of session.stream('FROM model.orders_f')) send(rows);
+   */
+  stream(sql: string, options: QueryOptions = {}): RowStream {
+    return new QueryStream(this.#start(sql, options), (query) => this.#release(query));
+  }
+
+  /**
+   * The columns `sql` would return (names as DuckDB gives them, not made
+   * unique), from binding it without running it.
+   */
+  async describe(sql: string, options: QueryOptions = {}): Promise<ResultColumn[]> {
+    const query = await this.#connect(options);
+    try {
+      const statements = await query.step(async () =>
+        prepareChecked(query.connection, sql, await this.#parts.verdicts.check(query.connection, sql, GUARD)),
+      );
+      query.own(statements);
+      const last = statements[statements.length - 1]!;
+      const columns: ResultColumn[] = [];
+      for (let i = 0; i < last.columnCount; i++) columns.push({ name: last.columnName(i), type: last.columnType(i).toString() });
+      return columns;
+    } finally {
+      await this.#release(query);
+    }
+  }
+
+  /**
+   * Streams the result of read-only SQL to `out` as CSV, JSON or NDJSON (see
+   * `RowEncoder` for the exact text), waiting for `drain` whenever `out` is
+   * full. `out` is left open unless `end` is set. If `out` fails or closes
+   * early the query is stopped and the call rejects with
+   * `engine.output_closed`.
+   */
+  async writeTo(
+    sql: string,
+    format: OutputFormat,
+    out: NodeJS.WritableStream,
+    options: WriteToOptions = {},
+  ): Promise<WriteToResult> {
+    const stream = this.stream(sql, options);
+    let sink: OutputSink | undefined;
+    let rowCount = 0;
+    try {
+      const columns = await stream.columns();
+      const encoder = rowEncoder(
+        format,
+        columns.map((c) => c.name),
+      );
+      sink = new OutputSink(out, () => void stream.close());
+      await sink.write(encoder.start());
+      for await (const rows of stream) {
+        rowCount += rows.length;
+        await sink.write(encoder.rows(rows));
+      }
+      await sink.write(encoder.end());
+      if (options.end === true) await sink.end();
+      return { columns, rowCount };
+    } catch (e) {
+      throw sink?.failure ?? e;
+    } finally {
+      sink?.dispose();
+      await stream.close();
+    }
+  }
+
+  /** Interrupts every query of the session; each fails with `engine.cancelled`. The session stays open. */
+  cancel(): void {
+    for (const query of this.#queries) query.interrupt('cancelled');
+  }
+
+  /** Cancels what runs and gives the DuckDB instance back to the engine. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await Promise.all([...this.#queries].map((q) => this.#release(q)));
+      await this.#parts.release();
+      this.#parts.onClose?.(this);
+    })();
+    return this.#closed;
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  async #connect(options: QueryOptions): Promise<RunningQuery> {
+    if (this.#closed) throw closedError('session');
+    const timeoutMs = options.timeoutMs ?? this.#parts.queryTimeoutMs;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      throw new ValidationError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    }
+    const query = new RunningQuery(await this.#instance.connect(), timeoutMs, this.#parts.slots);
+    this.#queries.add(query);
+    return query;
+  }
+
+  async #start(sql: string, options: QueryOptions): Promise<StartedQuery> {
+    const query = await this.#connect(options);
+    try {
+      const statements = await query.step(async () =>
+        prepareChecked(query.connection, sql, await this.#parts.verdicts.check(query.connection, sql, GUARD)),
+      );
+      query.own(statements);
+      for (const statement of statements.slice(0, -1)) await query.step(() => statement.run());
+      const last = statements[statements.length - 1]!;
+      const result = await query.step(() => last.stream());
+      const names = result.deduplicatedColumnNames();
+      const columns = names.map((name, i) => ({ name, type: result.columnType(i).toString() }));
+      return { query, result, columns };
+    } catch (e) {
+      await this.#release(query);
+      throw e;
+    }
+  }
+
+  async #release(query: RunningQuery): Promise<void> {
+    this.#queries.delete(query);
+    await query.close();
+  }
+}

@@ -35,7 +35,7 @@ describe('rowEncoder', () => {
   });
 
   it('should write CSV and NDJSON', () => {
-    assert.equal(encode('csv', [rows]), 'a,b\r\n1,x\r\n2,\r\n');
+    assert.equal(encode('csv', [rows]), 'a,b\n1,x\n2,\n');
     assert.equal(encode('ndjson', [rows]), '{"a":1,"b":"x"}\n{"a":2,"b":null}\n');
   });
 });

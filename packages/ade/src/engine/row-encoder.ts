@@ -4,7 +4,7 @@ import type { OutputFormat } from './types.js';
  * Text for a result written in pieces: `start()` once, `rows()` per chunk,
  * `end()` once. Formats:
  *
- * - `csv`: RFC 4180, a header row, CRLF line ends; a field is quoted when it
+ * - `csv`: RFC 4180 quoting, a header row, LF line ends (as DuckDB and Unix tools write); a field is quoted when it
  *   holds `"`, `,`, CR or LF, or is the empty string (so `""` is an empty
  *   string and an empty field is NULL); nested values as JSON text.
  * - `ndjson`: one JSON object per line (`\n`).
@@ -20,8 +20,8 @@ export function rowEncoder(format: OutputFormat, names: readonly string[]): RowE
   switch (format) {
     case 'csv':
       return {
-        start: () => names.map(csvField).join(',') + '\r\n',
-        rows: (rows) => rows.map((row) => names.map((n) => csvField(row[n])).join(',') + '\r\n').join(''),
+        start: () => names.map(csvField).join(',') + '\n',
+        rows: (rows) => rows.map((row) => names.map((n) => csvField(row[n])).join(',') + '\n').join(''),
         end: () => '',
       };
     case 'ndjson':

@@ -384,7 +384,7 @@ describe('Session', () => {
           '4,"two\nlines",0,2024-02-02,[3]',
           '5,"",3.25,2024-02-03,[4]',
           '',
-        ].join('\r\n'),
+        ].join('\n'),
       );
     });
 
@@ -399,7 +399,7 @@ describe('Session', () => {
       const text = await written(session, "SELECT range AS n, 'x' AS s FROM range(3)", 'json');
       assert.equal(text, '[\n{"n":0,"s":"x"},\n{"n":1,"s":"x"},\n{"n":2,"s":"x"}\n]\n');
       assert.equal(await written(session, 'SELECT 1 AS n WHERE false', 'json'), '[]\n');
-      assert.equal(await written(session, 'SELECT 1 AS n WHERE false', 'csv'), 'n\r\n');
+      assert.equal(await written(session, 'SELECT 1 AS n WHERE false', 'csv'), 'n\n');
     });
 
     it('should wait for a slow reader and write every row', async () => {

@@ -84,44 +84,39 @@ async function benchLoad() {
   const inputBytes = statSync(file).size;
   console.log(`\n## load: ${ROWS.toLocaleString('en-US')} NDJSON rows (${(inputBytes / 1e6).toFixed(1)} MB), ${THREADS} threads, median of ${REPEAT}`);
 
+  // Baseline, library and CLI runs are interleaved so that drift on a busy
+  // machine (page cache, CPU frequency, neighbours) hits all three alike.
   const duck = await DuckDBInstance.create(':memory:', { threads: String(THREADS) });
   const conn = await duck.connect();
-  const baseline = [];
-  for (let r = 0; r < REPEAT; r++) {
-    const out = join(dir, `baseline-${r}.parquet`);
-    baseline.push(
-      await time(() =>
-        conn.run(`COPY (SELECT * FROM read_json('${file}', format='newline_delimited')) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`),
-      ),
-    );
-    rmSync(out, { force: true });
-  }
-  conn.closeSync();
-  duck.closeSync();
-
   const lake = await Lake.open(lakeConfig('load'));
+  const projectDir = join(dir, 'cli-project');
+  spawnSync(process.execPath, ['packages/ade/bin/ade.js', 'init', projectDir, '-q'], { stdio: 'ignore' });
+  const baseline = [];
   const ours = [];
+  const cli = [];
   try {
     for (let r = 0; r < REPEAT; r++) {
+      const out = join(dir, `baseline-${r}.parquet`);
+      baseline.push(
+        await time(() =>
+          conn.run(`COPY (SELECT * FROM read_json('${file}', format='newline_delimited')) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`),
+        ),
+      );
+      rmSync(out, { force: true });
       ours.push(await time(() => loadFile(lake, engineer, { file, table: { zone: 'clean', name: 'events' }, mode: 'replace' })));
+      cli.push(
+        await time(async () => {
+          const p = spawnSync(process.execPath, ['packages/ade/bin/ade.js', '-p', projectDir, '--as', 'engineer', '-q', 'load', file, '--table', 'clean.events', '--mode', 'replace'], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          if (p.status !== 0) throw new Error(`ade load exited ${p.status}`);
+        }),
+      );
     }
   } finally {
     await lake.close();
-  }
-
-  // The whole CLI, process start included.
-  const projectDir = join(dir, 'cli-project');
-  spawnSync(process.execPath, ['packages/ade/bin/ade.js', 'init', projectDir, '-q'], { stdio: 'ignore' });
-  const cli = [];
-  for (let r = 0; r < REPEAT; r++) {
-    cli.push(
-      await time(async () => {
-        const p = spawnSync(process.execPath, ['packages/ade/bin/ade.js', '-p', projectDir, '--as', 'engineer', '-q', 'load', file, '--table', 'clean.events', '--mode', 'replace'], {
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
-        if (p.status !== 0) throw new Error(`ade load exited ${p.status}`);
-      }),
-    );
+    conn.closeSync();
+    duck.closeSync();
   }
   const b = median(baseline);
   const o = median(ours);

@@ -207,7 +207,12 @@ describe('Engine.write', () => {
     await assert.rejects(() => lake.engine.write(request('SELECT 1 AS a', 'prefix', { filePrefix: '../up' })), {
       code: 'validation.file_prefix',
     });
-    await assert.rejects(() => lake.engine.write(request('SELECT 1 AS a, 2 AS a', 'dup')), { code: 'validation.duplicate_column' });
+  });
+
+  it('should write distinct column names when a SELECT repeats one', async () => {
+    // The write binds the SELECT once, inside COPY; DuckDB then names repeats a, a_1, ….
+    const result = await lake.engine.write(request('SELECT 1 AS a, 2 AS a', 'dup'));
+    assert.deepEqual(result.columns.map((c) => c.name), ['a', 'a_1']);
   });
 
   it('should count rows from Parquet footers', async () => {

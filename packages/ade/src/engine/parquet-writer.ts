@@ -7,7 +7,7 @@ import { readFileStats, type TypedColumn } from './file-stats.js';
 import type { InstanceFactory } from './instance-factory.js';
 import type { QuerySlots } from './query-slots.js';
 import { openSandbox } from './sandbox.js';
-import { prepareReadOnly } from './statement-guard.js';
+import { checkReadOnly, prepareReadOnly } from './statement-guard.js';
 import type { EngineConfig, WriteRequest, WriteResult, WrittenFile } from './types.js';
 
 /** The part of the engine configuration a write uses. */
@@ -91,20 +91,18 @@ export class ParquetWriter {
   }
 
   async #write(connection: DuckDBConnection, req: WriteRequest, staging: string, outDir: string): Promise<WriteResult> {
-    const { statements, texts } = await prepareReadOnly(connection, req.sql, { allowExplain: false, maxStatements: 1 });
-    const select = statements[0]!;
-    const typed: TypedColumn[] = [];
-    for (let i = 0; i < select.columnCount; i++) typed.push({ name: select.columnName(i), type: select.columnType(i) });
-    select.destroySync();
-    const columns = typed.map((c) => ({ name: c.name, type: c.type.toString() }));
-    assertColumns(columns.map((c) => c.name), req.fieldIds);
-    if (texts.length !== 1) {
+    // Parse-level check only (statement kind and function allow-list). Binding the
+    // SELECT here as well would repeat expensive binds, such as JSON type
+    // detection, that the COPY does anyway; the result types are read back from
+    // the written files' footers instead.
+    const verdict = await checkReadOnly(connection, req.sql, { allowExplain: false, maxStatements: 1 });
+    if (verdict.explain || verdict.texts.length !== 1) {
       throw new EngineError('engine.write_failed', 'could not isolate the single SELECT of the write', {
         hint: 'remove trailing statements or unusual string escapes from the SQL',
       });
     }
-
-    const copy = copySql(texts[0]!, staging, {
+    const text = verdict.texts[0]!;
+    const copy = copySql(text, staging, {
       filePrefix: req.filePrefix,
       rowGroupSize: this.config.rowGroupSize,
       targetFileBytes: this.config.targetFileBytes,
@@ -115,9 +113,11 @@ export class ParquetWriter {
     }
     const counted = await connection.runAndReadAll(copy);
     const rows = Number(counted.getRows()[0]?.[0] ?? 0);
+    const names = rows === 0 ? [] : (await readdir(staging)).filter((f) => f.endsWith('.parquet')).sort(byIndex);
+    const typed = await resultColumns(connection, names.length ? `SELECT * FROM read_parquet(${quoteLiteral(join(staging, names[0]!))})` : text, names.length > 0);
+    const columns = typed.map((c) => ({ name: c.name, type: c.type.toString() }));
+    assertColumns(columns.map((c) => c.name), req.fieldIds);
     if (rows === 0) return { columns, files: [], rows: 0 };
-
-    const names = (await readdir(staging)).filter((f) => f.endsWith('.parquet')).sort(byIndex);
     const stats = await readFileStats(
       connection,
       names.map((n) => join(staging, n)),
@@ -229,4 +229,16 @@ async function publish(from: string, to: string): Promise<void> {
 function byIndex(a: string, b: string): number {
   const index = (f: string) => Number(/-(\d+)\.parquet$/.exec(f)?.[1] ?? 0);
   return index(a) - index(b);
+}
+
+/** Column names and types of a SELECT: our own read of a written file, or (for empty results) the guarded user SQL. */
+async function resultColumns(connection: DuckDBConnection, sql: string, ownFile: boolean): Promise<TypedColumn[]> {
+  const prepared = ownFile ? await connection.prepare(sql) : (await prepareReadOnly(connection, sql, { allowExplain: false, maxStatements: 1 })).statements[0]!;
+  try {
+    const typed: TypedColumn[] = [];
+    for (let i = 0; i < prepared.columnCount; i++) typed.push({ name: prepared.columnName(i), type: prepared.columnType(i) });
+    return typed;
+  } finally {
+    prepared.destroySync();
+  }
 }

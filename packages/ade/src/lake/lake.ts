@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   openCatalog,
   type CatalogStore,
+  type Column,
   type ColumnInput,
   type PinnedSnapshot,
   type Snapshot,
@@ -185,46 +186,28 @@ export class Lake {
       (req.readTables ?? []).map(async (t) => this.bind(await this.pin(principal, t))),
     );
 
-    const rawColumns = await this.engine.describe(req.sql, { readPaths: req.readPaths ?? [], tables: readTables });
-    const names = normalizeNames(rawColumns.map((c) => c.name));
-    const renamedColumns = Object.fromEntries(rawColumns.flatMap((c, i) => (c.name === names[i] ? [] : [[c.name, names[i]!]])));
-    const described = rawColumns.map((c, i) => ({ name: names[i]!, type: c.type }));
-    let sql = Object.keys(renamedColumns).length
-      ? `SELECT ${rawColumns.map((c, i) => `${quoteIdent(c.name)} AS ${quoteIdent(names[i]!)}`).join(', ')} FROM (${req.sql}) AS _raw`
-      : req.sql;
-    const inner = sql;
-    let columns: ColumnInput[] = described.map((c) => ({ name: c.name, type: c.type }));
-    const addedColumns: string[] = [];
-    if (pinned && req.mode === 'append') {
-      const current = pinned.schema.columns;
-      const byName = new Map(current.map((c) => [c.name, c]));
-      const select = described.map((c) => {
-        const target = byName.get(c.name);
-        if (!target) {
-          addedColumns.push(c.name);
-          return quoteIdent(c.name);
-        }
-        return target.type === c.type ? quoteIdent(c.name) : `CAST(${quoteIdent(c.name)} AS ${target.type}) AS ${quoteIdent(c.name)}`;
-      });
-      sql = `SELECT ${select.join(', ')} FROM (${inner}) AS _input`;
-      columns = [
-        ...current.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, privacy: c.privacy, ...(c.doc ? { doc: c.doc } : {}) })),
-        ...described.filter((c) => addedColumns.includes(c.name)).map((c) => ({ name: c.name, type: c.type })),
-      ];
-    }
-
+    // Appends shape the input to the table first (casts, new columns). Other
+    // writes go straight to Parquet and are reshaped only if the input's labels
+    // are not valid names, so the common path binds the SELECT once.
+    let shaped =
+      pinned && req.mode === 'append'
+        ? shapeColumns(req.sql, await this.engine.describe(req.sql, { readPaths: req.readPaths ?? [], tables: readTables }), pinned.schema.columns)
+        : undefined;
     const staging = await this.store.stagingDir();
     let keys: string[] = [];
     try {
       req.onProgress?.('writing');
-      const written = await this.engine.write({
-        sql,
-        tables: readTables,
-        readPaths: req.readPaths ?? [],
-        readDirectories: [],
-        outDir: staging,
-        filePrefix: batchId,
-      });
+      const write = (sql: string) =>
+        this.engine.write({ sql, tables: readTables, readPaths: req.readPaths ?? [], readDirectories: [], outDir: staging, filePrefix: batchId });
+      let written = await write(shaped?.sql ?? req.sql);
+      if (!shaped) {
+        shaped = shapeColumns(req.sql, written.columns, undefined);
+        if (shaped.sql !== req.sql) {
+          await Promise.all(written.files.map((f) => rm(f.localPath, { force: true })));
+          written = await write(shaped.sql);
+        }
+      }
+      const { columns, addedColumns, renamedColumns } = shaped;
       keys = written.files.map((_, i) => dataFileKey(ref.zone, ref.name, undefined, batchId, i));
       await this.catalog.registerStaged(keys);
       for (const [i, file] of written.files.entries()) {
@@ -282,4 +265,47 @@ export class Lake {
   async close(): Promise<void> {
     await Promise.allSettled([this.engine.close(), this.catalog.close(), this.store.close()]);
   }
+}
+
+interface Shaped {
+  /** The SELECT to write. */
+  readonly sql: string;
+  /** The table's columns after the write. */
+  readonly columns: ColumnInput[];
+  readonly addedColumns: string[];
+  readonly renamedColumns: Record<string, string>;
+}
+
+/**
+ * Fits a SELECT's columns to a table: labels that are not valid names are
+ * renamed (`Customer Name` → `customer_name`); when appending to `current`
+ * columns, inputs are cast to the table's types and new columns are added.
+ */
+function shapeColumns(sql: string, input: readonly { name: string; type: string }[], current: readonly Column[] | undefined): Shaped {
+  const names = normalizeNames(input.map((c) => c.name));
+  const renamedColumns = Object.fromEntries(input.flatMap((c, i) => (c.name === names[i] ? [] : [[c.name, names[i]!]])));
+  const renamed = Object.keys(renamedColumns).length
+    ? `SELECT ${input.map((c, i) => `${quoteIdent(c.name)} AS ${quoteIdent(names[i]!)}`).join(', ')} FROM (${sql}) AS _raw`
+    : sql;
+  const described = input.map((c, i) => ({ name: names[i]!, type: c.type }));
+  if (!current) return { sql: renamed, columns: described, addedColumns: [], renamedColumns };
+  const byName = new Map(current.map((c) => [c.name, c]));
+  const addedColumns: string[] = [];
+  const select = described.map((c) => {
+    const target = byName.get(c.name);
+    if (!target) {
+      addedColumns.push(c.name);
+      return quoteIdent(c.name);
+    }
+    return target.type === c.type ? quoteIdent(c.name) : `CAST(${quoteIdent(c.name)} AS ${target.type}) AS ${quoteIdent(c.name)}`;
+  });
+  return {
+    sql: `SELECT ${select.join(', ')} FROM (${renamed}) AS _input`,
+    columns: [
+      ...current.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, privacy: c.privacy, ...(c.doc ? { doc: c.doc } : {}) })),
+      ...described.filter((c) => addedColumns.includes(c.name)),
+    ],
+    addedColumns,
+    renamedColumns,
+  };
 }

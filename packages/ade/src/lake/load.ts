@@ -48,16 +48,7 @@ export async function loadFile(lake: Lake, principal: Principal, req: LoadReques
   // Appending reads CSV straight into the table's types, so a bad value is reported with its line.
   const existing = req.mode === 'append' && (await lake.catalog.getTable(req.table)) ? await lake.catalog.pin(req.table) : undefined;
   const tableTypes = new Map(existing?.schema.columns.map((c) => [c.name, c.type]) ?? []);
-  let columns = await resolveColumns(lake, input, req.columns, tableTypes);
-  if ((input.format === 'json' || input.format === 'ndjson') && !columns) {
-    // Detect JSON types once; the write then reads with explicit columns instead of sampling again.
-    try {
-      columns = (await lake.engine.describe(readSql(input, undefined), { readPaths: [path] })).map((c) => ({ name: c.name, type: c.type }));
-    } catch (e) {
-      if (isInputError(e)) throw await toLoadError({ ...input, path }, e);
-      throw e;
-    }
-  }
+  const columns = await resolveColumns(lake, input, req.columns, tableTypes);
   const sql = readSql(input, columns);
   let result: WriteResult;
   try {

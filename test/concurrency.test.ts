@@ -6,7 +6,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Lake, verifyLake } from '../packages/ade/src/lake/index.js';
-import { DEFAULT_ENGINE_CONFIG } from '../packages/ade/src/engine/index.js';
 import { backendFixture, BACKENDS } from './support/backends.js';
 
 const WRITERS = 4;
@@ -30,11 +29,7 @@ describe('concurrent appends from several processes', () => {
       const fx = await backendFixture(backend, 'conc');
       if (!fx) return t.skip('Postgres not available');
       const ref = { zone: 'clean', name: 'events' };
-      const lake = await Lake.open({
-        storage: { kind: 'local', root: join(fx.dir, 'lake') },
-        catalog: fx.catalog,
-        engine: { ...DEFAULT_ENGINE_CONFIG, tempDir: join(fx.dir, 'tmp') },
-      });
+      const lake = await Lake.open(fx.lake);
       try {
         const seed = await lake.writeSelect({ name: 'test', role: 'engineer' }, {
           table: ref,
@@ -48,7 +43,7 @@ describe('concurrent appends from several processes', () => {
             path,
             JSON.stringify({
               catalog: fx.catalog,
-              storage: { kind: 'local', root: join(fx.dir, 'lake') },
+              storage: fx.lake.storage,
               table: 'clean.events',
               template,
               templateRows: 3,

@@ -10,7 +10,6 @@ import { describe, it } from 'node:test';
 import { createInterface } from 'node:readline';
 import { openCatalog } from '../packages/ade/src/catalog/index.js';
 import { Lake, verifyLake } from '../packages/ade/src/lake/index.js';
-import { DEFAULT_ENGINE_CONFIG } from '../packages/ade/src/engine/index.js';
 import { backendFixture, BACKENDS } from './support/backends.js';
 
 const KILLS = Number(process.env.ADE_CRASH_KILLS ?? 200);
@@ -48,11 +47,7 @@ describe('crash safety under SIGKILL', () => {
     it(`should leave every table at an old or a new snapshot with all files present (${backend})`, { timeout: 600_000 }, async (t) => {
       const fx = await backendFixture(backend, 'crash');
       if (!fx) return t.skip('Postgres not available');
-      const lake = await Lake.open({
-        storage: { kind: 'local', root: join(fx.dir, 'lake') },
-        catalog: fx.catalog,
-        engine: { ...DEFAULT_ENGINE_CONFIG, tempDir: join(fx.dir, 'tmp') },
-      });
+      const lake = await Lake.open(fx.lake);
       try {
         // A real Parquet file the writer commits over and over under new keys.
         const seed = await lake.writeSelect({ name: 'test', role: 'engineer' }, {
@@ -63,7 +58,7 @@ describe('crash safety under SIGKILL', () => {
         const seedFile = (await lake.catalog.files({ zone: 'clean', name: 'crash' }))[0]!;
         const config = {
           catalog: fx.catalog,
-          storage: { kind: 'local', root: join(fx.dir, 'lake') },
+          storage: fx.lake.storage,
           table: 'clean.crash',
           template: await lake.store.localPath(seedFile.path),
           templateRows: 50,

@@ -47,19 +47,20 @@ export async function sqlCommand(ctx: CommandContext, query: string | undefined,
     if (format === 'table') {
       const max = opts.maxRows ? Number(opts.maxRows) : 200;
       const rows: Record<string, unknown>[] = [];
-      let columns: string[] = [];
       let more = false;
-      for await (const chunk of session.stream(text)) {
-        if (columns.length === 0 && chunk.length) columns = Object.keys(chunk[0]!);
-        for (const r of chunk) {
-          if (rows.length < max) rows.push(r);
-          else more = true;
+      const stream = session.stream(text);
+      let columns: string[];
+      try {
+        columns = (await stream.columns()).map((c) => c.name);
+        for await (const chunk of stream) {
+          for (const r of chunk) {
+            if (rows.length < max) rows.push(r);
+            else more = true;
+          }
+          if (more) break;
         }
-        if (more) break;
-      }
-      if (columns.length === 0) {
-        const described = await session.query(`SELECT * FROM (${text.trim().replace(/;\s*$/, '')}) LIMIT 0`).catch(() => undefined);
-        columns = described?.columns.map((c) => c.name) ?? [];
+      } finally {
+        await stream.close();
       }
       process.stdout.write(renderTable(columns, rows.map((r) => columns.map((c) => r[c]))) + '\n');
       ctx.out.info(more ? `(first ${max} rows shown; use --format csv|ndjson --out file for all)` : `(${rows.length} row${rows.length === 1 ? '' : 's'})`);

@@ -1,7 +1,7 @@
 // The `ade` command end to end: real processes, a real project folder, the
 // embedded default (local files, SQLite catalog, DuckDB).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +156,59 @@ describe('ade demo', () => {
       const cols = json(ade(join(dir, 'demo'), '--json', 'describe', 'clean.customers')).columns.map((c: any) => c.name);
       for (const pii of ['email', 'phone', 'first_name', 'last_name', 'street_address']) assert.ok(!cols.includes(pii), pii);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ade in team mode (Postgres catalog, S3 storage)', () => {
+  it('should load and query through ade.yaml pointing at Postgres and an S3 endpoint', { timeout: 120_000 }, async (t) => {
+    const { freshPostgresDatabase, postgresAvailable } = await import('../packages/ade/src/test-support/postgres.js');
+    const { startS3rver } = await import('../packages/ade/src/test-support/s3rver.js');
+    if (!(await postgresAvailable())) return t.skip('Postgres not available');
+    const dir = mkdtempSync(join(tmpdir(), 'ade-team-'));
+    const db = await freshPostgresDatabase('team');
+    const s3 = await startS3rver(dir);
+    try {
+      const project = join(dir, 'team');
+      assert.equal(ade(dir, 'init', 'team').code, 0);
+      writeFileSync(
+        join(project, 'ade.yaml'),
+        `name: team
+storage:
+  kind: s3
+  bucket: ade-lake
+  prefix: lake
+  endpoint: ${s3.endpoint}
+  access_key_id_env: TEAM_KEY
+  secret_access_key_env: TEAM_SECRET
+catalog:
+  kind: postgres
+  url_env: TEAM_CATALOG_URL
+access:
+  default_role: analyst
+  granted_roles: [analyst, engineer]
+`,
+      );
+      writeFileSync(join(dir, 'o.csv'), 'id,amount\n1,2.5\n2,3.5\n');
+      const env = { TEAM_KEY: 'S3RVER', TEAM_SECRET: 'S3RVER', TEAM_CATALOG_URL: db.url };
+      // Asynchronous: s3rver answers from this very process, so it must not be blocked.
+      const run = (extra: Record<string, string>, ...args: string[]) =>
+        new Promise<Ran>((resolve) => {
+          execFile(process.execPath, [BIN, ...args], { cwd: project, encoding: 'utf8', env: { ...process.env, ...extra, NO_COLOR: '1' } }, (error, stdout, stderr) =>
+            resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+          );
+        });
+      assert.equal(json(await run(env, '--json', '--as', 'engineer', 'load', join(dir, 'o.csv'), '--table', 'clean.orders')).rows, 2);
+      assert.deepEqual(json(await run(env, '--json', 'sql', 'SELECT sum(amount) AS s FROM clean.orders')), [{ s: 6 }]);
+      assert.equal((await run(env, 'verify', '--read')).code, 0);
+      // The secret names an environment variable; without it the CLI says which one is missing.
+      const missing = await run({}, 'tables');
+      assert.equal(missing.code, 3);
+      assert.match(missing.stderr, /ade\.yaml:\d+: storage\.access_key_id_env: environment variable TEAM_KEY is not set/);
+    } finally {
+      await s3.close();
+      await db.drop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

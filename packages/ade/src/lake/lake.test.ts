@@ -134,6 +134,13 @@ describe('Lake', () => {
         assert.ok(err instanceof LoadError, String(err));
         assert.equal(err.details.line, 3);
         assert.equal(await count(lake, 'SELECT count(*) AS n FROM clean.loaded'), 2);
+        // Both loads are runs in the ledger, with their outcome.
+        const ok = await lake.catalog.getRun(r.runId);
+        assert.equal(ok?.state, 'succeeded');
+        assert.equal(ok?.info.rows, 2);
+        const [failed] = await lake.catalog.listRuns({ kind: 'load', limit: 1 });
+        assert.equal(failed?.state, 'failed');
+        assert.match(failed?.error ?? '', /line 3/);
       });
 
       it('should garbage-collect replaced files but never files of retained snapshots or staged ones', async () => {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { normalizeNames, ValidationError, type Principal, type TableRef } from '../kernel/index.js';
+import { assertCanWrite, formatTableRef, normalizeNames, ValidationError, type Principal, type TableRef } from '../kernel/index.js';
 import { LoadError } from './errors.js';
 import {
   detectInput,
@@ -30,6 +30,8 @@ export interface LoadResult extends WriteResult {
   readonly format: string;
   readonly inputBytes: number;
   readonly seconds: number;
+  /** The load's run in the ledger. */
+  readonly runId: string;
 }
 
 /**
@@ -37,6 +39,24 @@ export interface LoadResult extends WriteResult {
  * LoadError naming the file and line; nothing is committed then.
  */
 export async function loadFile(lake: Lake, principal: Principal, req: LoadRequest): Promise<LoadResult> {
+  assertCanWrite(principal, req.table.zone);
+  // Every load is a run in the ledger: its state, timing, counts or error.
+  const run = await lake.catalog.createRun({ kind: 'load', target: formatTableRef(req.table), info: { file: req.file, mode: req.mode, by: principal.name } });
+  await lake.catalog.updateRun(run.id, { state: 'running', attemptsIncrement: true });
+  try {
+    const result = await loadOnce(lake, principal, req);
+    await lake.catalog.updateRun(run.id, {
+      state: 'succeeded',
+      info: { rows: result.rows, files: result.files, bytes: result.bytes, snapshot: result.snapshot.id, batch: result.batchId, seconds: result.seconds },
+    });
+    return { ...result, runId: run.id };
+  } catch (e) {
+    await lake.catalog.updateRun(run.id, { state: 'failed', error: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function loadOnce(lake: Lake, principal: Principal, req: LoadRequest): Promise<Omit<LoadResult, 'runId'>> {
   const started = performance.now();
   const path = resolve(req.file);
   const info = await stat(path).catch(() => undefined);

@@ -21,13 +21,17 @@ export function createProgress(out: Output): Progress {
     };
   }
   const bar = new cliProgress.SingleBar(
-    { format: ' {bar} {percentage}% | {stage} | {value}/{total}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
+    { format: ' {bar} {percentage}% | {stage}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
   let stage = '';
   return {
     stage(label, total = 1) {
+      if (started && label === stage) {
+        bar.setTotal(total);
+        return;
+      }
       stage = label;
       if (!started) {
         bar.start(total, 0, { stage });

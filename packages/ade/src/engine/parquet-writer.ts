@@ -6,7 +6,7 @@ import { EngineError, engineErrorFrom } from './errors.js';
 import { readFileStats, type TypedColumn } from './file-stats.js';
 import type { InstanceFactory } from './instance-factory.js';
 import type { QuerySlots } from './query-slots.js';
-import { openSandbox } from './sandbox.js';
+import { openSandboxConnection, PROGRESS_SETTINGS } from './sandbox.js';
 import { checkReadOnly, prepareReadOnly } from './statement-guard.js';
 import type { EngineConfig, WriteRequest, WriteResult, WrittenFile } from './types.js';
 
@@ -67,15 +67,22 @@ export class ParquetWriter {
     await mkdir(staging);
     let instance: DuckDBInstance | undefined;
     try {
-      instance = await this.#slots.run(() => openSandbox(this.#instances, {
-        tempDir,
-        maxTempDirectorySize: this.config.maxTempDirectorySize,
-        allowedDirectories: [...req.readDirectories, staging],
-        // COPY checks the output directory itself (no trailing separator) as a path.
-        allowedPaths: [...req.readPaths, ...req.tables.flatMap((t) => t.files), staging],
-        tables: req.tables,
-      }));
-      const connection = await instance.connect();
+      const opened = await this.#slots.run(() =>
+        openSandboxConnection(
+          this.#instances,
+          {
+            tempDir,
+            maxTempDirectorySize: this.config.maxTempDirectorySize,
+            allowedDirectories: [...req.readDirectories, staging],
+            // COPY checks the output directory itself (no trailing separator) as a path.
+            allowedPaths: [...req.readPaths, ...req.tables.flatMap((t) => t.files), staging],
+            tables: req.tables,
+          },
+          req.onProgress ? PROGRESS_SETTINGS : [],
+        ),
+      );
+      instance = opened.instance;
+      const connection = opened.connection;
       try {
         return await this.#slots.run(() => this.#write(connection, req, staging, outDir));
       } finally {
@@ -111,7 +118,13 @@ export class ParquetWriter {
     if ((await connection.extractStatements(copy)).count !== 1) {
       throw new EngineError('engine.write_failed', 'the write SQL did not wrap into a single COPY');
     }
-    const counted = await connection.runAndReadAll(copy);
+    let counted;
+    const ticker = req.onProgress ? setInterval(() => reportProgress(connection, req.onProgress!), 200) : undefined;
+    try {
+      counted = await connection.runAndReadAll(copy);
+    } finally {
+      if (ticker) clearInterval(ticker);
+    }
     const rows = Number(counted.getRows()[0]?.[0] ?? 0);
     const names = rows === 0 ? [] : (await readdir(staging)).filter((f) => f.endsWith('.parquet')).sort(byIndex);
     const typed = await resultColumns(connection, names.length ? `SELECT * FROM read_parquet(${quoteLiteral(join(staging, names[0]!))})` : text, names.length > 0);
@@ -241,4 +254,10 @@ async function resultColumns(connection: DuckDBConnection, sql: string, ownFile:
   } finally {
     prepared.destroySync();
   }
+}
+
+/** Passes DuckDB's own progress of the running query on, when it knows it. */
+function reportProgress(connection: DuckDBConnection, onProgress: (fraction: number) => void): void {
+  const { percentage } = connection.progress;
+  if (percentage >= 0) onProgress(Math.min(1, percentage / 100));
 }

@@ -1,4 +1,4 @@
-import type { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { resolve, sep } from 'node:path';
 import { quoteList, quoteLiteral } from '../kernel/index.js';
 import { engineErrorFrom } from './errors.js';
@@ -29,21 +29,42 @@ export interface SandboxOptions {
  * has its own lock, so every session (and every write) gets one.
  */
 export async function openSandbox(factory: InstanceFactory, options: SandboxOptions): Promise<DuckDBInstance> {
+  const { instance, connection } = await openSandboxConnection(factory, options, []);
+  connection.closeSync();
+  return instance;
+}
+
+/**
+ * Like {@link openSandbox}, but keeps the set-up connection open and runs
+ * `localSettings` (connection-local settings such as progress tracking) on it
+ * before the configuration is locked.
+ */
+export async function openSandboxConnection(
+  factory: InstanceFactory,
+  options: SandboxOptions,
+  localSettings: readonly string[],
+): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
   const instance = await factory.take();
+  let connection: DuckDBConnection | undefined;
   try {
-    const connection = await instance.connect();
-    try {
-      await connection.run(sandboxSettings(options).join(';\n'));
-      await createTableViews(connection, options.tables);
-    } finally {
-      connection.closeSync();
-    }
-    return instance;
+    connection = await instance.connect();
+    const settings = sandboxSettings(options);
+    await connection.run([...settings.slice(0, -1), ...localSettings, settings.at(-1)!].join(';\n'));
+    await createTableViews(connection, options.tables);
+    return { instance, connection };
   } catch (e) {
+    connection?.closeSync();
     instance.closeSync();
     throw engineErrorFrom(e, { operation: 'open' });
   }
 }
+
+/** Connection-local settings that make DuckDB track (never print) the progress of a running query. */
+export const PROGRESS_SETTINGS: readonly string[] = [
+  'SET enable_progress_bar = true',
+  'SET enable_progress_bar_print = false',
+  'SET progress_bar_time = 0',
+];
 
 /** The settings, in order: the lock must come last. */
 export function sandboxSettings(options: SandboxOptions): string[] {

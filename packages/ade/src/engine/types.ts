@@ -142,6 +142,8 @@ export interface WriteRequest {
   readonly filePrefix: string;
   /** Stable column ids written as Parquet field ids. */
   readonly fieldIds?: Readonly<Record<string, number>>;
+  /** Called about every 200 ms while the COPY runs, with the fraction of input rows processed (0…1). */
+  readonly onProgress?: (fraction: number) => void;
 }
 
 export interface WriteResult {

@@ -198,7 +198,15 @@ export class Lake {
     try {
       req.onProgress?.('writing');
       const write = (sql: string) =>
-        this.engine.write({ sql, tables: readTables, readPaths: req.readPaths ?? [], readDirectories: [], outDir: staging, filePrefix: batchId });
+        this.engine.write({
+          sql,
+          tables: readTables,
+          readPaths: req.readPaths ?? [],
+          readDirectories: [],
+          outDir: staging,
+          filePrefix: batchId,
+          ...(req.onProgress ? { onProgress: (f: number) => req.onProgress!('writing', Math.round(f * 1000), 1000) } : {}),
+        });
       let written = await write(shaped?.sql ?? req.sql);
       if (!shaped) {
         shaped = shapeColumns(req.sql, written.columns, undefined);

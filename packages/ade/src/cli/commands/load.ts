@@ -26,7 +26,7 @@ export async function loadCommand(ctx: CommandContext, file: string, opts: LoadO
       ...(opts.columns ? { columns: parseDeclaredColumns(opts.columns) } : {}),
       onProgress: (stage, done, total) => {
         progress.stage(stage, total ?? 1);
-        if (done !== undefined) progress.tick(done + 1, total);
+        if (done !== undefined) progress.tick(done, total);
       },
     });
   } finally {

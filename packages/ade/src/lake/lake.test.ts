@@ -7,7 +7,7 @@ import { DEFAULT_ENGINE_CONFIG } from '../engine/index.js';
 import { fixedClock, PermissionError, type Principal } from '../kernel/index.js';
 import type { ObjectStoreConfig } from '../storage/index.js';
 import { startS3rver, type LocalS3 } from '../test-support/s3rver.js';
-import { collectGarbage, Lake, loadFile, LoadError, verifyLake } from './index.js';
+import { collectGarbage, Lake, loadFile, LoadError, mentionsTable, verifyLake } from './index.js';
 
 const engineer: Principal = { name: 'eng', role: 'engineer' };
 const analyst: Principal = { name: 'ana', role: 'analyst' };
@@ -27,6 +27,19 @@ async function allObjects(lake: Lake): Promise<string[]> {
   for await (const o of lake.store.list('')) keys.push(o.key);
   return keys;
 }
+
+describe('mentionsTable', () => {
+  it('should find zone.table written plainly, quoted, spaced or in any case', () => {
+    for (const sql of ['select * from clean.orders', 'SELECT 1 FROM "clean"."orders"', 'from CLEAN . ORDERS o', 'join clean.orders)']) {
+      assert.ok(mentionsTable(sql, 'clean', 'orders'), sql);
+    }
+  });
+  it('should not match longer names or other zones', () => {
+    for (const sql of ['select * from clean.orders_v2', 'select * from model.orders', 'select * from myclean.orders']) {
+      assert.ok(!mentionsTable(sql, 'clean', 'orders'), sql);
+    }
+  });
+});
 
 describe('Lake', () => {
   let temp: string;
@@ -83,6 +96,17 @@ describe('Lake', () => {
           [3, 'amount_text', 'VARCHAR'],
         ]);
         assert.equal(await count(lake, 'SELECT count(*) AS n FROM clean.orders WHERE amount_text IS NULL'), 1000);
+      });
+
+      it('should bind only the tables a query names when asked', async () => {
+        await lake.writeSelect(engineer, { table: { zone: 'clean', name: 'other' }, sql: 'SELECT 1 AS x', mode: 'replace' });
+        const s = await lake.session(analyst, { forSql: 'SELECT count(*) AS n FROM clean.orders' });
+        try {
+          assert.equal(Number((await s.query('SELECT count(*) AS n FROM clean.orders')).rows[0]!.n), 1001);
+          await assert.rejects(s.query('SELECT * FROM clean.other'), /does not exist/);
+        } finally {
+          await s.close();
+        }
       });
 
       it('should time-travel by timestamp and by snapshot id', async () => {

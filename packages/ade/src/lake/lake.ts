@@ -34,6 +34,18 @@ export interface ReadOptions {
   readonly asOf?: Date;
   /** Pin these tables (`zone.table`) to these snapshot ids. */
   readonly snapshots?: Readonly<Record<string, number>>;
+  /**
+   * The SQL the session is for: only tables it names are bound, so a session
+   * on S3 storage fetches just the files it can read. Without it every
+   * readable table is bound.
+   */
+  readonly forSql?: string;
+}
+
+/** True when `sql` names `zone.table` (quoted or not, any case). */
+export function mentionsTable(sql: string, zone: string, name: string): boolean {
+  const text = sql.replaceAll('"', '').toLowerCase();
+  return new RegExp(`(^|[^a-z0-9_])${zone}\\s*\\.\\s*${name}($|[^a-z0-9_])`).test(text);
 }
 
 /** A query result written into a table. */
@@ -137,6 +149,7 @@ export class Lake {
     const out: TableBinding[] = [];
     for (const t of tables) {
       const key = formatTableRef(t);
+      if (read.forSql !== undefined && read.snapshots?.[key] === undefined && !mentionsTable(read.forSql, t.zone, t.name)) continue;
       const id = read.snapshots?.[key];
       let selector: SnapshotSelector;
       if (id !== undefined) selector = { snapshotId: id };

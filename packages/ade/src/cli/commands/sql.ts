@@ -42,7 +42,7 @@ export async function sqlCommand(ctx: CommandContext, query: string | undefined,
   if (!text?.trim()) throw new ValidationError('no query given', { hint: 'pass the query as an argument or with --file query.sql' });
   const format = (opts.format ?? (ctx.out.json ? 'json' : 'table')) as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new ValidationError(`unknown --format ${format}`, { hint: `use ${FORMATS.join(', ')}` });
-  const session = await ctx.lake.session(ctx.principal, readOptions(opts));
+  const session = await ctx.lake.session(ctx.principal, { ...readOptions(opts), forSql: text });
   try {
     if (format === 'table') {
       const max = opts.maxRows ? Number(opts.maxRows) : 200;

@@ -74,6 +74,10 @@ describe('ade CLI', () => {
     assert.match(ragged.stderr, /ragged\.csv, line 2/);
     assert.equal(json<any[]>(ade(project, '--json', 'history', 'clean.orders')).length, before);
     assert.equal(json<any[]>(ade(project, '--json', 'sql', 'SELECT count(*) AS n FROM clean.orders'))[0].n, 3);
+    // Both failures are in the run ledger with their reasons.
+    const runs = json<any[]>(ade(project, '--json', 'runs', '--kind', 'load', '--limit', '2'));
+    assert.deepEqual(runs.map((r) => r.state), ['failed', 'failed']);
+    assert.match(runs[1].error, /bad\.csv, line 3/);
   });
 
   it('should reject malformed NDJSON naming the line and leave no table behind', () => {

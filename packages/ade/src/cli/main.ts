@@ -97,6 +97,13 @@ Examples:
     .action(async (t: string, o: { limit?: string }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/history.js')).historyCommand(ctx, t, o)));
 
   program
+    .command('runs')
+    .description('the run ledger (loads and other work), newest first')
+    .option('--limit <n>', 'how many', '20')
+    .option('--kind <kind>', 'only runs of this kind, e.g. load')
+    .action(async (o: { limit?: string; kind?: string }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/runs.js')).runsCommand(ctx, o)));
+
+  program
     .command('gc')
     .description('expire snapshots past the retention and delete files nothing retained references (engineer)')
     .option('--retention <duration>', 'keep snapshots newer than this (default from ade.yaml, 7d)')

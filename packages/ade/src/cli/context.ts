@@ -25,8 +25,15 @@ export function outputFor(opts: GlobalOptions): Output {
   return createOutput({ json: opts.json, quiet: opts.quiet });
 }
 
-/** Finds the project, checks the role is granted, opens the lake. */
-export async function openContext(opts: GlobalOptions): Promise<CommandContext> {
+/** What a command that does not touch the lake needs: the project, who acts, where to print. */
+export interface ProjectContext {
+  readonly project: Project;
+  readonly principal: Principal;
+  readonly out: Output;
+}
+
+/** Finds the project and checks the role is granted, without opening the lake. */
+export function openProjectContext(opts: GlobalOptions): ProjectContext {
   const out = outputFor(opts);
   const start = opts.project ?? process.env.ADE_PROJECT ?? process.cwd();
   const dir = opts.project ? resolve(opts.project) : findProjectDir(start);
@@ -44,8 +51,14 @@ export async function openContext(opts: GlobalOptions): Promise<CommandContext> 
     });
   }
   const principal: Principal = { name: `cli:${safeUser()}`, role };
-  const lake = await Lake.open(project.lake);
-  return { project, principal, lake, out };
+  return { project, principal, out };
+}
+
+/** Finds the project, checks the role is granted, opens the lake. */
+export async function openContext(opts: GlobalOptions): Promise<CommandContext> {
+  const ctx = openProjectContext(opts);
+  const lake = await Lake.open(ctx.project.lake);
+  return { ...ctx, lake };
 }
 
 function safeUser(): string {

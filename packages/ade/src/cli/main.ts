@@ -34,7 +34,8 @@ Examples:
   ade init my-lake && cd my-lake
   ade load orders.csv --table clean.orders --as engineer
   ade sql "SELECT count(*) FROM clean.orders"
-  ade sql "SELECT * FROM clean.orders" --format csv --out orders.csv`,
+  ade sql "SELECT * FROM clean.orders" --format csv --out orders.csv
+  ade keys create --as engineer             create the keyring for tokenisation keys`,
     );
   const g = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
 
@@ -110,6 +111,17 @@ Examples:
     .option('--grace <duration>', 'keep unreferenced files newer than this (default from ade.yaml, 24h)')
     .option('--dry-run', 'report without deleting')
     .action(async (o: { retention?: string; grace?: string; dryRun?: boolean }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/gc.js')).gcCommand(ctx, o)));
+
+  const keys = program
+    .command('keys')
+    .description('the keyring of tokenisation keys, kept outside the lake and the catalog (engineer)');
+  const keysAction = (action: 'create' | 'rotate' | 'list') => async (_o: unknown, cmd: Command) => {
+    const { openProjectContext } = await import('./context.js');
+    await (await import('./commands/keys.js')).keysCommand(openProjectContext(g(cmd)), action, process.env);
+  };
+  keys.command('create').description('create the keyring with one random key (never overwrites)').action(keysAction('create'));
+  keys.command('rotate').description('add a new random key and make it active; older keys stay to rebuild old tokens').action(keysAction('rotate'));
+  keys.command('list').description('key ids, creation times and the active key (never the keys themselves)').action(keysAction('list'));
 
   program
     .command('verify')

@@ -73,18 +73,7 @@ export class LocalObjectStore implements ObjectStore {
   async put(key: string, body: Uint8Array | string): Promise<ObjectInfo> {
     const target = await this.#path(key);
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    let tmp: string | undefined;
-    try {
-      if (isImmutableKey(key) && (await exists(target))) throw immutableObject(key);
-      tmp = await writeTempFile(this.#tmp, bytes);
-      await publishFile(tmp, target, { noClobber: isImmutableKey(key) });
-      tmp = undefined;
-      return await this.#info(key, target);
-    } catch (e) {
-      throw await this.#writeError('put', key, target, e);
-    } finally {
-      if (tmp) await unlink(tmp).catch(() => {});
-    }
+    return this.#publish('put', key, target, () => writeTempFile(this.#tmp, bytes));
   }
 
   /** Moves `localPath` into place (rename on one file system, else copy, fsync, rename); the file is consumed. */
@@ -163,23 +152,12 @@ export class LocalObjectStore implements ObjectStore {
   async copy(fromKey: string, toKey: string): Promise<ObjectInfo> {
     const from = await this.#path(fromKey);
     const to = await this.#path(toKey);
-    let tmp: string | undefined;
     try {
       if (!(await stat(from)).isFile()) throw objectNotFound(fromKey);
     } catch (e) {
       throw this.#readError('copy', fromKey, e);
     }
-    try {
-      if (isImmutableKey(toKey) && (await exists(to))) throw immutableObject(toKey);
-      tmp = await copyToTemp(this.#tmp, from);
-      await publishFile(tmp, to, { noClobber: isImmutableKey(toKey) });
-      tmp = undefined;
-      return await this.#info(toKey, to);
-    } catch (e) {
-      throw await this.#writeError('copy', toKey, to, e);
-    } finally {
-      if (tmp) await unlink(tmp).catch(() => {});
-    }
+    return this.#publish('copy', toKey, to, () => copyToTemp(this.#tmp, from));
   }
 
   /** The object's own file, `<root>/<key>`; `storage.not_found` when missing. */
@@ -236,6 +214,25 @@ export class LocalObjectStore implements ObjectStore {
       break;
     }
     return path;
+  }
+
+  /**
+   * Puts a temp file made by `makeTemp` in place at `target` atomically;
+   * data files (immutable keys) are never clobbered. The temp file is removed on failure.
+   */
+  async #publish(operation: string, key: string, target: string, makeTemp: () => Promise<string>): Promise<ObjectInfo> {
+    let tmp: string | undefined;
+    try {
+      if (isImmutableKey(key) && (await exists(target))) throw immutableObject(key);
+      tmp = await makeTemp();
+      await publishFile(tmp, target, { noClobber: isImmutableKey(key) });
+      tmp = undefined;
+      return await this.#info(key, target);
+    } catch (e) {
+      throw await this.#writeError(operation, key, target, e);
+    } finally {
+      if (tmp) await unlink(tmp).catch(() => {});
+    }
   }
 
   async #info(key: string, path: string): Promise<ObjectInfo> {

@@ -1,3 +1,4 @@
+import type { IngestedFile, SourceSchema } from './ingest-ledger.js';
 import type { TableRef } from '../kernel/index.js';
 import type {
   AuditEvent,
@@ -133,6 +134,23 @@ export interface CatalogStore {
 
   /** Structural checks: current snapshots exist, linear histories, file intervals consistent, audit chain intact. */
   checkIntegrity(): Promise<IntegrityProblem[]>;
+
+  /** The ingest ledger: a file a source already ingested (by content hash), or undefined. */
+  getIngestedFile(source: string, contentHash: string): Promise<IngestedFile | undefined>;
+  /** Records an ingested file (first record wins). */
+  recordIngestedFile(file: Omit<IngestedFile, 'ingestedAt' | 'movedAt' | 'zone'>): Promise<IngestedFile>;
+  /** Ingested files, oldest first. */
+  listIngestedFiles(opts?: { source?: string; zone?: IngestedFile['zone']; before?: Date; limit?: number }): Promise<IngestedFile[]>;
+  /** Moves a file's copy (archive, delete) or merges info into its record. */
+  updateIngestedFile(
+    source: string,
+    contentHash: string,
+    patch: { zone?: IngestedFile['zone']; rawKey?: string; info?: Record<string, unknown> },
+  ): Promise<IngestedFile>;
+  /** A source's pinned input schema. */
+  getSourceSchema(name: string): Promise<SourceSchema | undefined>;
+  /** Pins or evolves a source's input schema. */
+  putSourceSchema(name: string, columns: readonly { name: string; type: string }[]): Promise<SourceSchema>;
 
   /** Closes the connection(s); the store cannot be used afterwards. */
   close(): Promise<void>;

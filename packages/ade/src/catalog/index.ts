@@ -4,3 +4,4 @@ export type { CatalogConfig, SqliteCatalogConfig, PostgresCatalogConfig } from '
 export { CATALOG_DEFAULTS } from './config.js';
 export { openCatalog } from './open-catalog.js';
 export { CatalogError, CommitConflictError, isTransient } from './errors.js';
+export type { IngestedFile, SourceSchema } from './ingest-ledger.js';

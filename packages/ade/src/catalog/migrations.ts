@@ -124,6 +124,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO audit_head (id, events, last_hash) VALUES (1, 0, '')`,
     ],
   },
+  {
+    version: 2,
+    name: 'ingest',
+    statements: () => [
+      // A source's pinned input schema (flattened columns), set by its first ingest.
+      `CREATE TABLE ingest_sources (name TEXT PRIMARY KEY, columns TEXT NOT NULL, pinned_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+      // Every input file a source ingested, by content hash: re-ingesting one is a no-op.
+      `CREATE TABLE ingest_files (
+        source TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        name TEXT NOT NULL,
+        raw_key TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        bytes BIGINT NOT NULL,
+        batch_id TEXT NOT NULL,
+        ingested_at BIGINT NOT NULL,
+        moved_at BIGINT,
+        info TEXT NOT NULL,
+        PRIMARY KEY (source, content_hash)
+      )`,
+      `CREATE INDEX ingest_files_age ON ingest_files (zone, ingested_at)`,
+    ],
+  },
 ];
 
 /** Postgres advisory lock key under which migrations run (`ade` in ASCII). */

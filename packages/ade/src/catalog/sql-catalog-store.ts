@@ -10,6 +10,16 @@ import { expireSnapshots, forgetFiles, protectedPaths, registerStaged, unreferen
 import { checkIntegrity } from './integrity.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { toTableInfo } from './rows.js';
+import {
+  getIngestedFile,
+  getSourceSchema,
+  listIngestedFiles,
+  putSourceSchema,
+  recordIngestedFile,
+  updateIngestedFile,
+  type IngestedFile,
+  type SourceSchema,
+} from './ingest-ledger.js';
 import { claimRun, createRun, getRun, heartbeatRun, listRuns, updateRun, type RunPatch } from './runs.js';
 import { getSchema, listSchemas } from './schemas.js';
 import { history, pinSnapshot } from './snapshots.js';
@@ -215,6 +225,34 @@ export class SqlCatalogStore implements CatalogStore {
   async listAudit(opts: { limit?: number } = {}): Promise<AuditEvent[]> {
     const limit = opts.limit === undefined ? 100 : checkCount('limit', opts.limit);
     return this.#read((tx) => listAudit(tx, limit));
+  }
+
+  async getIngestedFile(source: string, contentHash: string): Promise<IngestedFile | undefined> {
+    return this.#read((tx) => getIngestedFile(tx, source, contentHash));
+  }
+
+  async recordIngestedFile(file: Omit<IngestedFile, 'ingestedAt' | 'movedAt' | 'zone'>): Promise<IngestedFile> {
+    return (await this.#write((tx, ctx) => recordIngestedFile(tx, ctx, file))).value;
+  }
+
+  async listIngestedFiles(opts: { source?: string; zone?: IngestedFile['zone']; before?: Date; limit?: number } = {}): Promise<IngestedFile[]> {
+    return this.#read((tx) => listIngestedFiles(tx, opts));
+  }
+
+  async updateIngestedFile(
+    source: string,
+    contentHash: string,
+    patch: { zone?: IngestedFile['zone']; rawKey?: string; info?: Record<string, unknown> },
+  ): Promise<IngestedFile> {
+    return (await this.#write((tx, ctx) => updateIngestedFile(tx, ctx, source, contentHash, patch))).value;
+  }
+
+  async getSourceSchema(name: string): Promise<SourceSchema | undefined> {
+    return this.#read((tx) => getSourceSchema(tx, name));
+  }
+
+  async putSourceSchema(name: string, columns: readonly { name: string; type: string }[]): Promise<SourceSchema> {
+    return (await this.#write((tx, ctx) => putSourceSchema(tx, ctx, name, columns))).value;
   }
 
   async checkIntegrity(): Promise<IntegrityProblem[]> {

@@ -112,6 +112,19 @@ Examples:
     .option('--dry-run', 'report without deleting')
     .action(async (o: { retention?: string; grace?: string; dryRun?: boolean }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/gc.js')).gcCommand(ctx, o)));
 
+  program
+    .command('ingest')
+    .description('ingest new files of a source through the privacy path: raw copy, quarantine, obfuscated clean table (engineer)')
+    .argument('<source>', 'a source declared in ade.yaml')
+    .argument('[paths...]', 'files, folders or globs (default: the source location)')
+    .option('--watch', 'keep polling the location and ingest files as they appear')
+    .option('--interval <seconds>', 'polling interval for --watch', '2')
+    .action(async (source: string, paths: string[], o: { watch?: boolean; interval?: string }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => {
+        await (await import('./commands/ingest.js')).ingestCommand(ctx, source, paths, o, process.env);
+      }),
+    );
+
   const keys = program
     .command('keys')
     .description('the keyring of tokenisation keys, kept outside the lake and the catalog (engineer)');

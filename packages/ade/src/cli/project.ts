@@ -7,6 +7,8 @@ import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/index.js';
 import { AdeError, isRole, ROLES, ValidationError, type Role } from '../kernel/index.js';
 import { DEFAULT_GC_CONFIG, type GcConfig, type LakeConfig } from '../lake/index.js';
 import type { ObjectStoreConfig } from '../storage/index.js';
+import { parseSources } from '../ingest/parse-sources.js';
+import type { SourceConfig } from '../ingest/source-config.js';
 import { parseDuration, parseSize } from './durations.js';
 
 export const PROJECT_FILE = 'ade.yaml';
@@ -22,6 +24,8 @@ export interface Project {
   readonly defaultRole: Role;
   /** Roles the local user may act with (`--as`). */
   readonly grantedRoles: readonly Role[];
+  /** Where data comes from and the privacy policy for each source (`sources:`); empty when none. */
+  readonly sources: readonly SourceConfig[];
 }
 
 /** Walks up from `start` to the folder holding ade.yaml. */
@@ -145,6 +149,8 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
   };
   if (!Number.isInteger(gc.keepLast) || gc.keepLast < 1) fail('gc.keep_last', 'must be a whole number of at least 1');
 
+  const sources = parseSources(root.sources, fail);
+
   return {
     dir,
     file,
@@ -153,6 +159,7 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
     gc,
     defaultRole: defaultRole as Role,
     grantedRoles,
+    sources,
   };
 }
 
@@ -193,5 +200,22 @@ access:
 gc:
   retention: 7d
   grace: 24h
+
+# Sources: where files come from and what happens to personal data on the way
+# into clean.<name> (failures go to quarantine.<name>). Unknown keys are errors.
+# sources:
+#   events:
+#     format: ndjson                  # csv | tsv | ndjson | json | parquet
+#     location: landing/events/*.ndjson.gz
+#     event_id: event_id              # duplicates are dropped and counted
+#     event_time: ts
+#     undeclared: tokenize            # fields not listed below: tokenize | drop | reject
+#     raw_retention: 30d              # then moved to the archive zone
+#     fields:
+#       email: tokenize               # keep | drop | tokenize | redact
+#       phone: { tokenize: phone }
+#       card: { mask: 4 }
+#       ts: { generalize: day }
+#       properties.email: tokenize    # nested JSON by dotted path
 `;
 }

@@ -17,6 +17,7 @@ import type {
   WriteResult,
 } from './types.js';
 import { VerdictCache } from './verdict-cache.js';
+import { Workspace, type WorkspaceOptions } from './workspace.js';
 
 /** Who system reads run as. */
 const SYSTEM: Principal = { name: 'system', role: 'admin' };
@@ -118,6 +119,15 @@ export class Engine {
   async write(request: WriteRequest): Promise<WriteResult> {
     if (this.#closed) throw closedError('engine');
     return this.#writer.write(request);
+  }
+
+  /**
+   * A privileged DuckDB connection for ade's own multi-step pipelines (see
+   * `Workspace`). Never hand it user SQL.
+   */
+  async openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
+    if (this.#closed) throw closedError('engine');
+    return Workspace.open(this.#instances, this.#slots, this.config, options);
   }
 
   async #asSystem<T>(options: SystemReadOptions, work: (session: Session) => Promise<T>): Promise<T> {

@@ -22,3 +22,4 @@ export type {
   WrittenFile,
 } from './types.js';
 export { writeArrow, arrowTypeOf } from './arrow-writer.js';
+export { Workspace, type WorkspaceOptions } from './workspace.js';

@@ -84,7 +84,7 @@ export class ParquetWriter {
       instance = opened.instance;
       const connection = opened.connection;
       try {
-        return await this.#slots.run(() => this.#write(connection, req, staging, outDir));
+        return await this.#slots.run(() => writeParquetOnConnection(connection, this.config, req, staging, outDir, true));
       } finally {
         connection.closeSync();
       }
@@ -97,7 +97,23 @@ export class ParquetWriter {
     }
   }
 
-  async #write(connection: DuckDBConnection, req: WriteRequest, staging: string, outDir: string): Promise<WriteResult> {
+}
+
+/**
+ * Runs the COPY of `req.sql` into `staging` on an open connection and
+ * publishes the finished files into `outDir` (see `ParquetWriter`). `guard`
+ * checks the SQL as untrusted first; ade's own pipelines (a workspace) pass false.
+ */
+export async function writeParquetOnConnection(
+  connection: DuckDBConnection,
+  config: Pick<ParquetWriterConfig, 'rowGroupSize' | 'targetFileBytes'>,
+  req: Pick<WriteRequest, 'sql' | 'filePrefix' | 'fieldIds' | 'onProgress'>,
+  staging: string,
+  outDir: string,
+  guard: boolean,
+): Promise<WriteResult> {
+  let text = req.sql;
+  if (guard) {
     // Parse-level check only (statement kind and function allow-list). Binding the
     // SELECT here as well would repeat expensive binds, such as JSON type
     // detection, that the COPY does anyway; the result types are read back from
@@ -108,53 +124,53 @@ export class ParquetWriter {
         hint: 'remove trailing statements or unusual string escapes from the SQL',
       });
     }
-    const text = verdict.texts[0]!;
-    const copy = copySql(text, staging, {
-      filePrefix: req.filePrefix,
-      rowGroupSize: this.config.rowGroupSize,
-      targetFileBytes: this.config.targetFileBytes,
-      fieldIds: req.fieldIds,
-    });
-    if ((await connection.extractStatements(copy)).count !== 1) {
-      throw new EngineError('engine.write_failed', 'the write SQL did not wrap into a single COPY');
-    }
-    let counted;
-    const ticker = req.onProgress ? setInterval(() => reportProgress(connection, req.onProgress!), 200) : undefined;
-    try {
-      counted = await connection.runAndReadAll(copy);
-    } finally {
-      if (ticker) clearInterval(ticker);
-    }
-    const rows = Number(counted.getRows()[0]?.[0] ?? 0);
-    const names = rows === 0 ? [] : (await readdir(staging)).filter((f) => f.endsWith('.parquet')).sort(byIndex);
-    const typed = await resultColumns(connection, names.length ? `SELECT * FROM read_parquet(${quoteLiteral(join(staging, names[0]!))})` : text, names.length > 0);
-    const columns = typed.map((c) => ({ name: c.name, type: c.type.toString() }));
-    assertColumns(columns.map((c) => c.name), req.fieldIds);
-    if (rows === 0) return { columns, files: [], rows: 0 };
-    const stats = await readFileStats(
-      connection,
-      names.map((n) => join(staging, n)),
-      typed,
-    );
-    const files: WrittenFile[] = [];
-    const published: string[] = [];
-    try {
-      for (const name of names) {
-        const fileStats = stats.get(join(staging, name));
-        if (!fileStats) throw new EngineError('engine.write_failed', `no statistics for written file ${name}`);
-        // DuckDB can close a last, empty file when a size limit is hit exactly; it is not published.
-        if (fileStats.rows === 0) continue;
-        const localPath = join(outDir, `${req.filePrefix}-${files.length}.parquet`);
-        await publish(join(staging, name), localPath);
-        published.push(localPath);
-        files.push({ localPath, rows: fileStats.rows, bytes: (await stat(localPath)).size, columnStats: fileStats.columnStats });
-      }
-    } catch (e) {
-      await Promise.all(published.map((p) => unlink(p).catch(() => undefined)));
-      throw e;
-    }
-    return { columns, files, rows };
+    text = verdict.texts[0]!;
   }
+  const copy = copySql(text, staging, {
+    filePrefix: req.filePrefix,
+    rowGroupSize: config.rowGroupSize,
+    targetFileBytes: config.targetFileBytes,
+    fieldIds: req.fieldIds,
+  });
+  if ((await connection.extractStatements(copy)).count !== 1) {
+    throw new EngineError('engine.write_failed', 'the write SQL did not wrap into a single COPY');
+  }
+  let counted;
+  const ticker = req.onProgress ? setInterval(() => reportProgress(connection, req.onProgress!), 200) : undefined;
+  try {
+    counted = await connection.runAndReadAll(copy);
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  const rows = Number(counted.getRows()[0]?.[0] ?? 0);
+  const names = rows === 0 ? [] : (await readdir(staging)).filter((f) => f.endsWith('.parquet')).sort(byIndex);
+  const typed = await resultColumns(connection, names.length ? `SELECT * FROM read_parquet(${quoteLiteral(join(staging, names[0]!))})` : text, names.length > 0);
+  const columns = typed.map((c) => ({ name: c.name, type: c.type.toString() }));
+  assertColumns(columns.map((c) => c.name), req.fieldIds);
+  if (rows === 0) return { columns, files: [], rows: 0 };
+  const stats = await readFileStats(
+    connection,
+    names.map((n) => join(staging, n)),
+    typed,
+  );
+  const files: WrittenFile[] = [];
+  const published: string[] = [];
+  try {
+    for (const name of names) {
+      const fileStats = stats.get(join(staging, name));
+      if (!fileStats) throw new EngineError('engine.write_failed', `no statistics for written file ${name}`);
+      // DuckDB can close a last, empty file when a size limit is hit exactly; it is not published.
+      if (fileStats.rows === 0) continue;
+      const localPath = join(outDir, `${req.filePrefix}-${files.length}.parquet`);
+      await publish(join(staging, name), localPath);
+      published.push(localPath);
+      files.push({ localPath, rows: fileStats.rows, bytes: (await stat(localPath)).size, columnStats: fileStats.columnStats });
+    }
+  } catch (e) {
+    await Promise.all(published.map((p) => unlink(p).catch(() => undefined)));
+    throw e;
+  }
+  return { columns, files, rows };
 }
 
 /** The COPY that writes `select` into `dir`; `select` is one SELECT already checked by the guard. */

@@ -25,6 +25,9 @@ export interface GcReport {
  * Never deletes a file of a retained snapshot, nor a file staged by a commit in
  * flight (registered in the catalog), nor any unknown file younger than the grace period.
  */
+/** `<zone>/<table>/data/…`: the layout of table data files (see `dataFileKey`). */
+const TABLE_DATA = /^[^/]+\/[^/]+\/data\//;
+
 export async function collectGarbage(lake: Lake, options: GcOptions = {}): Promise<GcReport> {
   const cfg = { ...DEFAULT_GC_CONFIG, ...options };
   const dryRun = options.dryRun ?? false;
@@ -53,7 +56,9 @@ export async function collectGarbage(lake: Lake, options: GcOptions = {}): Promi
   const orphans: string[] = [];
   for (const zone of ZONES) {
     for await (const obj of lake.store.list(`${zone}/`)) {
-      if (keep.has(obj.key)) continue;
+      // Only table data is the catalog's to collect; ingested input files
+      // (`raw/<source>/files/…`, `archive/…`) are tracked by the ingest ledger.
+      if (!TABLE_DATA.test(obj.key) || keep.has(obj.key)) continue;
       if (obj.modified > graceCutoff) {
         keptInGrace++;
         continue;

@@ -10,7 +10,7 @@ import {
   type SnapshotSelector,
   type TableInfo,
 } from '../catalog/index.js';
-import { Engine, type ResultColumn, type Session, type TableBinding } from '../engine/index.js';
+import { Engine, type ResultColumn, type Session, type TableBinding, type WrittenFile } from '../engine/index.js';
 import {
   assertCanRead,
   assertCanWrite,
@@ -64,6 +64,19 @@ export interface WriteSelectRequest {
   /** Table metadata used when the table is created. */
   readonly create?: { readonly description?: string; readonly owner?: string; readonly tags?: readonly string[] };
   readonly onProgress?: (stage: WriteStage, done?: number, total?: number) => void;
+}
+
+/** Files written elsewhere, to be committed as one append (see `Lake.commitFiles`). */
+export interface CommitFilesRequest {
+  readonly table: TableRef;
+  readonly files: readonly WrittenFile[];
+  /** The files' columns (names and types), cast to the table's types when it exists. */
+  readonly columns: readonly ColumnInput[];
+  readonly batchId: string;
+  /** Key prefix of the files (default: the batch id); must be new for every attempt. */
+  readonly filePrefix?: string;
+  readonly batchInfo?: Readonly<Record<string, unknown>>;
+  readonly create?: { readonly description?: string; readonly owner?: string; readonly tags?: readonly string[] };
 }
 
 export type WriteStage = 'writing' | 'uploading' | 'committing';
@@ -280,6 +293,74 @@ export class Lake {
       throw e;
     } finally {
       await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Commits Parquet files a pipeline already wrote (e.g. in a workspace) to a
+   * table as one append: uploads them under the batch's keys, creates the
+   * table on first use, and commits. `columns` must be what the files hold,
+   * already cast to the table's types. On failure nothing stays staged.
+   */
+  async commitFiles(principal: Principal, req: CommitFilesRequest): Promise<WriteResult> {
+    assertCanWrite(principal, req.table.zone);
+    const ref = req.table;
+    const existing = await this.catalog.getTable(ref);
+    const prefix = req.filePrefix ?? req.batchId;
+    const keys = req.files.map((_, i) => dataFileKey(ref.zone, ref.name, undefined, prefix, i));
+    try {
+      await this.catalog.registerStaged(keys);
+      for (const [i, file] of req.files.entries()) await this.store.putFile(keys[i]!, file.localPath);
+      if (!existing) {
+        await this.catalog.ensureTable({
+          table: ref,
+          columns: req.columns,
+          description: req.create?.description,
+          owner: req.create?.owner ?? principal.name,
+          tags: req.create?.tags,
+        });
+      }
+      const current = existing ? await this.catalog.pin(ref) : undefined;
+      const known = new Set(current?.schema.columns.map((c) => c.name) ?? []);
+      const columns = current
+        ? [
+            ...current.schema.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, privacy: c.privacy, ...(c.doc ? { doc: c.doc } : {}) })),
+            ...req.columns.filter((c) => !known.has(c.name)),
+          ]
+        : req.columns;
+      const rows = req.files.reduce((s, f) => s + f.rows, 0);
+      const bytes = req.files.reduce((s, f) => s + f.bytes, 0);
+      const result = await this.catalog.commit({
+        table: ref,
+        operation: 'append',
+        baseSnapshotId: current?.snapshot?.id ?? null,
+        added: req.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: f.columnStats })),
+        batchId: req.batchId,
+        columns,
+        committer: principal.name,
+        summary: { rows, files: req.files.length, bytes, ...(req.batchInfo ?? {}) },
+        retryOnConflict: true,
+      });
+      return {
+        table: formatTableRef(ref),
+        snapshot: result.snapshot,
+        batchId: req.batchId,
+        rows,
+        files: req.files.length,
+        bytes,
+        columns: req.columns,
+        addedColumns: req.columns.filter((c) => current && !known.has(c.name)).map((c) => c.name),
+        renamedColumns: {},
+        retries: result.retries,
+      };
+    } catch (e) {
+      await Promise.allSettled(keys.map((k) => this.store.delete(k)));
+      await this.catalog.unregisterStaged(keys).catch(() => {});
+      if (!existing) {
+        const created = await this.catalog.getTable(ref).catch(() => undefined);
+        if (created && created.currentSnapshotId === undefined) await this.catalog.dropTable(ref, principal.name).catch(() => {});
+      }
+      throw e;
     }
   }
 

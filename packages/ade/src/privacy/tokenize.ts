@@ -52,7 +52,7 @@ export function tokenize(value: string, keyring: Keyring, keyId?: string, kind: 
 export type TokenizerOptions = {
   /** Key to use; defaults to the keyring's active key. */
   keyId?: string;
-  /** Most distinct values remembered; the oldest are forgotten beyond it. Default 100,000. */
+  /** Most distinct values remembered (about; the older half is dropped at once). Default 100,000. */
   maxCacheSize?: number;
 };
 
@@ -64,7 +64,10 @@ export class Tokenizer {
   readonly keyId: string;
   readonly maxCacheSize: number;
   readonly #key: Uint8Array;
-  readonly #cache = new Map<string, string>();
+  // Two generations: lookups check both; when the young one fills, the old one is dropped.
+  // O(1) per call (evicting single entries from a Map's front degrades to O(n) in V8).
+  #young = new Map<string, string>();
+  #old = new Map<string, string>();
   #hashes = 0;
   #hits = 0;
 
@@ -83,29 +86,37 @@ export class Tokenizer {
     const normalized = normalizeFor(kind, value);
     // Normalisation makes kinds with equal canonical forms share a token on purpose
     // (joins across sources that declare a field differently), so the cache key is the canonical form.
-    const cached = this.#cache.get(normalized);
+    let cached = this.#young.get(normalized);
+    if (cached === undefined) {
+      cached = this.#old.get(normalized);
+      if (cached !== undefined) this.#remember(normalized, cached);
+    }
     if (cached !== undefined) {
       this.#hits++;
       return cached;
     }
     const token = mac(this.#key, normalized);
     this.#hashes++;
-    if (this.maxCacheSize > 0) {
-      if (this.#cache.size >= this.maxCacheSize) {
-        const oldest = this.#cache.keys().next();
-        if (!oldest.done) this.#cache.delete(oldest.value);
-      }
-      this.#cache.set(normalized, token);
-    }
+    this.#remember(normalized, token);
     return token;
   }
 
-  /** How many HMACs were computed and how many lookups the cache answered. */
+  #remember(normalized: string, token: string): void {
+    if (this.maxCacheSize === 0) return;
+    if (this.#young.size >= Math.max(1, Math.ceil(this.maxCacheSize / 2))) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(normalized, token);
+  }
+
+  /** How many HMACs were computed, how many lookups the cache answered, and how many values it holds. */
   get stats(): { hashes: number; hits: number; cached: number } {
-    return { hashes: this.#hashes, hits: this.#hits, cached: this.#cache.size };
+    return { hashes: this.#hashes, hits: this.#hits, cached: this.#young.size + this.#old.size };
   }
 
   clear(): void {
-    this.#cache.clear();
+    this.#young.clear();
+    this.#old.clear();
   }
 }

@@ -1,0 +1,637 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ColumnInput } from '../catalog/index.js';
+import type { Workspace } from '../engine/index.js';
+import { formatTableRef, quoteIdent, quoteLiteral, uuidv5, uuidv7, type Principal, type TableRef } from '../kernel/index.js';
+import type { Lake } from '../lake/index.js';
+import { detectInput, readCsvHeader, sniffCsvSql, type InputFile } from '../lake/input-format.js';
+import type { Tokenizer } from '../privacy/index.js';
+import { IngestError, scrub, scrubText } from './errors.js';
+import { flattenColumns, plainPath, typedExpr, type FlatColumn } from './flatten.js';
+import { distinctSql, planColumns, type ColumnPlan } from './plan.js';
+import { scanFile } from './scan.js';
+import type { SourceConfig } from './source-config.js';
+
+/** Columns every quarantine table has. */
+export const QUARANTINE_COLUMNS: readonly ColumnInput[] = [
+  { name: 'file', type: 'VARCHAR' },
+  { name: 'raw_key', type: 'VARCHAR' },
+  { name: 'line', type: 'BIGINT' },
+  { name: 'byte_offset', type: 'BIGINT' },
+  { name: 'field', type: 'VARCHAR' },
+  { name: 'reason', type: 'VARCHAR' },
+  { name: 'record', type: 'VARCHAR', privacy: 'personal', doc: 'the input record as received (raw values)' },
+  { name: 'record_truncated', type: 'BOOLEAN' },
+  { name: 'batch_id', type: 'VARCHAR' },
+];
+
+export type IngestStage = 'hashing' | 'copying' | 'reading' | 'scanning' | 'obfuscating' | 'writing' | 'committing';
+
+export interface IngestFileContext {
+  readonly lake: Lake;
+  readonly principal: Principal;
+  readonly source: SourceConfig;
+  readonly tokenizer: Tokenizer;
+  readonly onStage?: (stage: IngestStage, fraction?: number) => void;
+}
+
+/** One detector (or field-name heuristic) firing in one field, counted in rows. */
+export interface Detection {
+  readonly field: string;
+  readonly detector: string;
+  readonly rows: number;
+  /** What was done: replaced, column dropped or rows rejected. */
+  readonly action: string;
+}
+
+/** What ingesting one file did. Holds counts and names only, never values. */
+export interface FileReport {
+  readonly file: string;
+  readonly contentHash: string;
+  /** `skipped`: the same bytes were ingested before (a no-op). */
+  readonly status: 'ingested' | 'skipped';
+  readonly batchId: string;
+  readonly rawKey: string;
+  readonly bytes: number;
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  readonly quarantined: number;
+  readonly deduplicated: number;
+  readonly seconds: number;
+  /** `fast`: DuckDB read the file in one go; `scan`: problems made ade check it record by record. */
+  readonly path: 'fast' | 'scan' | 'none';
+  readonly detections: readonly Detection[];
+  readonly droppedColumns: readonly string[];
+  readonly addedColumns: readonly string[];
+  /** A problem with the file as a whole (truncated stream, too many columns). */
+  readonly fileError?: string;
+  readonly cleanSnapshot?: number;
+  readonly quarantineSnapshot?: number;
+}
+
+/** `sha256:<hex>` of a file, streamed. */
+export async function hashFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return `sha256:${h.digest('hex')}`;
+}
+
+/** Where the byte-for-byte copy of an input file lives. */
+export function rawKeyFor(source: string, contentHash: string, name: string, at: Date): string {
+  const day = at.toISOString().slice(0, 10).replaceAll('-', '/');
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 120) || 'input';
+  return `raw/${source}/files/${day}/${contentHash.slice(7, 23)}-${safe}`;
+}
+
+type TopColumn = { name: string; type: string };
+
+/**
+ * Ingests one file of a source: hash → (no-op if seen) → raw copy → typed read
+ * (fast path; record-by-record scan when DuckDB rejects the file) →
+ * obfuscation → quarantine commit → clean commit (dedup by event id) → ledger.
+ * The batch id is derived from the source and the content hash, so a retry
+ * after a crash finds what was already committed and does not repeat it.
+ */
+export async function ingestFile(ctx: IngestFileContext, path: string): Promise<FileReport> {
+  const started = performance.now();
+  const { lake, source } = ctx;
+  const name = basename(path);
+  ctx.onStage?.('hashing');
+  const info = await stat(path);
+  const contentHash = await hashFile(path);
+  const batchId = uuidv5(`ingest:${source.name}:${contentHash}`);
+  const seen = await lake.catalog.getIngestedFile(source.name, contentHash);
+  if (seen) {
+    return {
+      file: path,
+      contentHash,
+      status: 'skipped',
+      batchId: seen.batchId,
+      rawKey: seen.rawKey,
+      bytes: info.size,
+      rowsRead: 0,
+      rowsWritten: 0,
+      quarantined: 0,
+      deduplicated: 0,
+      seconds: (performance.now() - started) / 1000,
+      path: 'none',
+      detections: [],
+      droppedColumns: [],
+      addedColumns: [],
+    };
+  }
+
+  ctx.onStage?.('copying');
+  const rawKey = rawKeyFor(source.name, contentHash, name, lake.clock.now());
+  const workDir = await lake.store.stagingDir();
+  {
+    const copy = join(workDir, 'raw-copy');
+    await copyFile(path, copy);
+    await lake.store.putFile(rawKey, copy);
+  }
+
+  const clean: TableRef = { zone: 'clean', name: source.name };
+  const quarantine: TableRef = { zone: 'quarantine', name: source.name };
+  const cleanTable = await lake.catalog.getTable(clean);
+  const cleanPinned = cleanTable?.currentSnapshotId !== undefined ? await lake.catalog.pin(clean) : undefined;
+  const binding = cleanPinned ? await lake.bind(cleanPinned) : undefined;
+  const ws = await lake.engine.openWorkspace({ workDir: join(workDir, 'ws'), readPaths: [path], tables: binding ? [binding] : [] });
+  try {
+    const input = detectInput(path, source.format);
+    const compression = source.compression === 'auto' ? input.compression : source.compression;
+    const file: InputFile = { path, format: source.format, compression };
+    const report: PipelineReport = await runPipeline(ctx, ws, file, { rawKey, fileName: name, batchId, contentHash, clean, quarantine, cleanColumns: cleanPinned?.schema.columns });
+    await lake.catalog.recordIngestedFile({
+      source: source.name,
+      contentHash,
+      name,
+      rawKey,
+      bytes: info.size,
+      batchId,
+      info: {
+        rowsRead: report.rowsRead,
+        rowsWritten: report.rowsWritten,
+        quarantined: report.quarantined,
+        deduplicated: report.deduplicated,
+        keyId: ctx.tokenizer.keyId,
+        detections: report.detections,
+        ...(report.fileError ? { fileError: report.fileError } : {}),
+      },
+    });
+    // The first file pins the source's input schema; later ones evolve it when the source allows.
+    if (!source.schema && report.inputColumns.length) {
+      const current = await lake.catalog.getSourceSchema(source.name);
+      if (!current || (source.onSchemaChange === 'evolve' && report.inputColumns.length > current.columns.length)) {
+        await lake.catalog.putSourceSchema(source.name, report.inputColumns);
+      }
+    }
+    const { inputColumns: _, ...rest } = report;
+    return { ...rest, file: path, contentHash, status: 'ingested', batchId, rawKey, bytes: info.size, seconds: (performance.now() - started) / 1000 };
+  } catch (e) {
+    throw scrub(e, `ingest of ${name} into ${formatTableRef(clean)} failed`);
+  } finally {
+    await ws.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+interface PipelineTargets {
+  readonly rawKey: string;
+  /** The input file's name as received. */
+  readonly fileName: string;
+  readonly batchId: string;
+  readonly contentHash: string;
+  readonly clean: TableRef;
+  readonly quarantine: TableRef;
+  readonly cleanColumns?: readonly { name: string; type: string }[];
+}
+
+type PipelineReport = Omit<FileReport, 'file' | 'contentHash' | 'status' | 'batchId' | 'rawKey' | 'bytes' | 'seconds'> & {
+  /** The input's top-level columns as read (pinned after a successful ingest). */
+  readonly inputColumns: readonly TopColumn[];
+};
+
+async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFile, t: PipelineTargets): Promise<PipelineReport> {
+  const { source } = ctx;
+  const goodPath = join(ws.workDir, 'good.ndjson');
+  const badPath = join(ws.workDir, 'bad.ndjson');
+  const stage = quoteLiteral(join(ws.workDir, 'stage.parquet'));
+  let mode: 'fast' | 'scan' = 'fast';
+  let fileError: string | undefined;
+  let scanBad = 0;
+  let top: TopColumn[] = [];
+  let flat: FlatColumn[] = [];
+  let added: string[] = [];
+  let rejectedNew: FlatColumn[] = [];
+  ctx.onStage?.('reading');
+
+  // 1. Columns: pinned (or declared) plus what this file adds.
+  const pinned = source.schema ? source.schema.map((c) => ({ name: c.name, type: c.type })) : (await ctx.lake.catalog.getSourceSchema(source.name))?.columns.map((c) => ({ ...c }));
+
+  const resolveColumns = async (sampleFrom: InputFile) => {
+    let sampled: TopColumn[];
+    if (file.format === 'csv' || file.format === 'tsv') sampled = await csvColumns(ws, sampleFrom);
+    else sampled = (await ws.all(`DESCRIBE SELECT * FROM ${readFn(sampleFrom, undefined, source)}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    sampled = sampled.filter((c) => !c.name.startsWith('_ade_'));
+    if (file.format === 'csv' || file.format === 'tsv') sampled = sampled.map((c) => (pinned?.find((p) => p.name === c.name) ? { ...c, type: pinned.find((p) => p.name === c.name)!.type } : c));
+    const known = new Map((pinned ?? []).map((c) => [c.name, c]));
+    const fresh = sampled.filter((c) => !known.has(c.name));
+    top = [...(pinned ?? []), ...fresh];
+    if (!pinned) added = [];
+    else added = fresh.map((c) => c.name);
+    flat = flattenColumns(top);
+    const freshNames = new Set(fresh.map((c) => c.name));
+    rejectedNew = pinned && source.onSchemaChange === 'reject' ? flat.filter((c) => freshNames.has(c.segments[0]!)) : [];
+    if (flat.length > source.maxColumns) {
+      throw new IngestError('ingest.too_many_columns', `${basename(file.path)}: the input has ${flat.length.toLocaleString('en-US')} columns; the limit is ${source.maxColumns.toLocaleString('en-US')}`, {
+        hint: `raise sources.${source.name}.max_columns if this is expected`,
+      });
+    }
+  };
+
+  // 2. Stage: typed, flattened rows (+ line, offset, reason) as uncompressed Parquet.
+  const stageFast = async () => {
+    await resolveColumns(file);
+    const reasons = checkReasons(source, flat, rejectedNew, false);
+    const select =
+      file.format === 'csv' || file.format === 'tsv'
+        ? `SELECT ${flat.map((c) => `${quoteIdent(c.segments[0]!)} AS ${quoteIdent(c.name)}`).join(', ')} FROM ${csvRead(file, top)}`
+        : `SELECT ${flat.map((c) => `${typedExpr(c, 'r')} AS ${quoteIdent(c.name)}`).join(', ')} FROM ${readFn(file, top, source)} AS r`;
+    await ws.run(
+      `COPY (SELECT *, CAST(NULL AS BIGINT) AS _ade_line, CAST(NULL AS BIGINT) AS _ade_offset, ${reasons.sql} AS _ade_reason, ${reasons.field} AS _ade_field FROM (${select})) ` +
+        `TO ${stage} (FORMAT parquet, COMPRESSION uncompressed)`,
+    );
+  };
+  const stageScan = async () => {
+    mode = 'scan';
+    ctx.onStage?.('scanning');
+    if (file.format === 'parquet') throw new Error('parquet has no record-by-record path');
+    const scanned = await scanFile({
+      path: file.path,
+      format: file.format,
+      compression: file.compression,
+      goodOut: goodPath,
+      badOut: badPath,
+      maxRecordBytes: source.maxRecordBytes,
+      maxDepth: source.maxDepth,
+      maxColumns: source.maxColumns,
+    });
+    fileError = scanned.fileError;
+    scanBad = scanned.bad;
+    const good: InputFile = { path: goodPath, format: 'ndjson', compression: 'none' };
+    if (scanned.good === 0) {
+      flat = [];
+      top = pinned ?? [];
+      flat = flattenColumns(top);
+    } else if (file.format === 'csv' || file.format === 'tsv') {
+      // Types as sniffed from the original (or pinned); values come as text.
+      const header: string[] = (scanned.header ?? []).filter((h: string) => h !== '');
+      let typed: TopColumn[];
+      try {
+        typed = await csvColumns(ws, file);
+      } catch {
+        typed = header.map((h) => ({ name: h, type: 'VARCHAR' }));
+      }
+      const byName = new Map([...(pinned ?? []), ...typed].map((c) => [c.name, c.type]));
+      const known = new Set((pinned ?? []).map((c) => c.name));
+      top = [...(pinned ?? []), ...header.filter((h) => !known.has(h)).map((h) => ({ name: h, type: byName.get(h) ?? 'VARCHAR' }))];
+      added = pinned ? header.filter((h) => !known.has(h)) : [];
+      flat = flattenColumns(top);
+      rejectedNew = pinned && source.onSchemaChange === 'reject' ? flat.filter((c) => added.includes(c.segments[0]!)) : [];
+    } else {
+      await resolveColumns(good);
+    }
+    const textTop = `{'_ade_line': 'BIGINT', '_ade_offset': 'BIGINT'${top.map((c) => `, ${quoteLiteral(c.name)}: 'JSON'`).join('')}}`;
+    const extracts = flat.map((c) => ({ c, raw: rawTextExpr(c, 'r') }));
+    const conversions = extracts.map(({ c, raw }) => ({ c, raw, typed: c.type === 'VARCHAR' ? raw : `TRY_CAST(${raw} AS ${c.type})` }));
+    const convReason = conversions
+      .filter(({ c }) => c.type !== 'VARCHAR')
+      .map(({ c, raw, typed }) => `WHEN ${raw} IS NOT NULL AND ${typed} IS NULL THEN ${quoteLiteral(`field ${c.path}: not a ${c.type}`)}`);
+    const convField = conversions.filter(({ c }) => c.type !== 'VARCHAR').map(({ c, raw, typed }) => `WHEN ${raw} IS NOT NULL AND ${typed} IS NULL THEN ${quoteLiteral(c.path)}`);
+    const inner = `SELECT ${[...conversions.map(({ c, typed }) => `${typed} AS ${quoteIdent(c.name)}`), 'r._ade_line AS _ade_line', 'r._ade_offset AS _ade_offset', `CASE ${convReason.join(' ') || 'WHEN false THEN NULL'} ELSE NULL END AS _ade_conv`, `CASE ${convField.join(' ') || 'WHEN false THEN NULL'} ELSE NULL END AS _ade_conv_field`, `regexp_replace(CAST(to_json(r) AS VARCHAR), '^\\{"_ade_line":[0-9-]+,"_ade_offset":[0-9-]+,?', '{') AS _ade_record`].join(', ')} FROM read_json(${quoteLiteral(goodPath)}, format='newline_delimited', columns=${textTop}, maximum_object_size=${Math.max(source.maxRecordBytes * 2, 16 << 20)}) AS r`;
+    const reasons = checkReasons(source, flat, rejectedNew, true);
+    if (scanned.good === 0) {
+      await ws.run(
+        `COPY (SELECT ${[...flat.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`), 'CAST(NULL AS BIGINT) AS _ade_line', 'CAST(NULL AS BIGINT) AS _ade_offset', 'CAST(NULL AS VARCHAR) AS _ade_reason', 'CAST(NULL AS VARCHAR) AS _ade_field', 'CAST(NULL AS VARCHAR) AS _ade_record'].join(', ')} WHERE false) TO ${stage} (FORMAT parquet, COMPRESSION uncompressed)`,
+      );
+      return;
+    }
+    await ws.run(
+      `COPY (SELECT * EXCLUDE (_ade_conv, _ade_conv_field), coalesce(_ade_conv, ${reasons.sql}) AS _ade_reason, coalesce(_ade_conv_field, ${reasons.field}) AS _ade_field FROM (${inner})) ` +
+        `TO ${stage} (FORMAT parquet, COMPRESSION uncompressed)`,
+    );
+  };
+
+  if (file.format === 'parquet') {
+    try {
+      await stageFast();
+    } catch (e) {
+      return await wholeFileQuarantined(ctx, ws, t, file, describeReadError(e));
+    }
+  } else {
+    try {
+      await stageFast();
+    } catch (e) {
+      if (e instanceof IngestError) throw e;
+      await stageScan();
+    }
+  }
+
+  // 3. Rows that failed checks: with line numbers only from the scan, so a fast read with failures is redone as a scan.
+  const failed = Number((await ws.all(`SELECT count(*) AS n FROM read_parquet(${stage}) WHERE _ade_reason IS NOT NULL`))[0]?.n ?? 0);
+  if (failed > 0 && mode === 'fast' && file.format !== 'parquet') await stageScan();
+
+  // 4. Obfuscation plans and value maps.
+  ctx.onStage?.('obfuscating');
+  const plans = planColumns(source, flat, ctx.tokenizer);
+  const maps = await buildMaps(ws, plans, `read_parquet(${stage})`);
+  let built = { plans, maps };
+  if (maps.rejects.size > 0 && mode === 'fast' && file.format !== 'parquet') {
+    await stageScan();
+    built = await rebuild();
+  }
+  return { ...(await finish(ctx, ws, t, built, stage, mode, fileError, scanBad, added)), inputColumns: top };
+
+  async function rebuild() {
+    const again = planColumns(source, flat, ctx.tokenizer);
+    return { plans: again, maps: await buildMaps(ws, again, `read_parquet(${stage})`) };
+  }
+}
+
+interface Maps {
+  /** Map table per column name. */
+  readonly tables: ReadonlyMap<string, string>;
+  /** Columns dropped because a detector fired (undeclared: drop). */
+  readonly dropped: ReadonlySet<string>;
+  /** Columns whose detections reject rows (undeclared: reject), with the map table flagging them. */
+  readonly rejects: ReadonlyMap<string, string>;
+  readonly detections: Detection[];
+}
+
+/** Sends each distinct candidate value of every map column through its transform once, and loads the results into DuckDB. */
+async function buildMaps(ws: Workspace, plans: readonly ColumnPlan[], stage: string): Promise<Maps> {
+  const tables = new Map<string, string>();
+  const dropped = new Set<string>();
+  const rejects = new Map<string, string>();
+  const detections: Detection[] = [];
+  let i = 0;
+  for (const plan of plans) {
+    if (plan.how !== 'map') continue;
+    const table = `_ade_map_${i++}`;
+    const rows: (string | null)[][] = [];
+    const counts = new Map<string, number>();
+    await ws.stream(distinctSql(plan, stage), (chunk) => {
+      for (const [v, n] of chunk) {
+        const value = v as string;
+        const r = plan.transform(value);
+        for (const d of r.found) counts.set(d, (counts.get(d) ?? 0) + Number(n));
+        if (plan.complete || r.out !== value || r.found.length) rows.push([value, r.out, r.found.length ? r.found.join(',') : null]);
+      }
+    });
+    const action = plan.onFound === 'drop-column' ? 'column dropped' : plan.onFound === 'reject-row' ? 'rows quarantined' : plan.policy.startsWith('undeclared') ? 'replaced' : plan.policy;
+    for (const [detector, n] of counts) detections.push({ field: plan.column.path, detector, rows: n, action });
+    if (plan.onFound === 'drop-column' && counts.size > 0) {
+      dropped.add(plan.column.name);
+      continue;
+    }
+    await ws.createVarcharTable(table, ['v', 't', 'd'], rows);
+    tables.set(plan.column.name, table);
+    if (plan.onFound === 'reject-row' && counts.size > 0) rejects.set(plan.column.name, table);
+  }
+  return { tables, dropped, rejects, detections };
+}
+
+/** Writes quarantine and clean rows and commits both. */
+async function finish(
+  ctx: IngestFileContext,
+  ws: Workspace,
+  t: PipelineTargets,
+  built: { plans: ColumnPlan[]; maps: Maps },
+  stage: string,
+  mode: 'fast' | 'scan',
+  fileError: string | undefined,
+  scanBad: number,
+  added: string[],
+): Promise<PipelineReport> {
+  const { source, lake, principal } = ctx;
+  const { plans, maps } = built;
+  const s = `read_parquet(${stage})`;
+  const joins: string[] = [];
+  const select: string[] = [];
+  const outColumns: { name: string; path: string }[] = [];
+  for (const plan of plans) {
+    const col = plan.column;
+    const ref = `s.${quoteIdent(col.name)}`;
+    if (plan.how === 'drop' || maps.dropped.has(col.name)) continue;
+    if (plan.how === 'sql') select.push(`${plan.expr(ref)} AS ${quoteIdent(col.name)}`);
+    else {
+      const table = maps.tables.get(col.name)!;
+      const alias = `m_${joins.length}`;
+      joins.push(`LEFT JOIN ${quoteIdent(table)} AS ${alias} ON ${alias}.v = CAST(${ref} AS VARCHAR)`);
+      select.push(plan.complete ? `${alias}.t AS ${quoteIdent(col.name)}` : `CASE WHEN ${alias}.v IS NOT NULL THEN ${alias}.t ELSE CAST(${ref} AS ${col.json ? 'VARCHAR' : col.type}) END AS ${quoteIdent(col.name)}`);
+    }
+    outColumns.push({ name: col.name, path: col.path });
+  }
+  const rejectJoin = [...maps.rejects.entries()].map(([name, table], k) => ({
+    join: `LEFT JOIN ${quoteIdent(table)} AS r_${k} ON r_${k}.v = CAST(s.${quoteIdent(name)} AS VARCHAR) AND r_${k}.d IS NOT NULL`,
+    when: `WHEN r_${k}.v IS NOT NULL THEN ${quoteLiteral(`undeclared field ${plans.find((p) => p.column.name === name)!.column.path} holds personal data (`)} || r_${k}.d || ')'`,
+    field: `WHEN r_${k}.v IS NOT NULL THEN ${quoteLiteral(plans.find((p) => p.column.name === name)!.column.path)}`,
+  }));
+  const rejectReason = rejectJoin.length ? `CASE ${rejectJoin.map((r) => r.when).join(' ')} ELSE NULL END` : 'CAST(NULL AS VARCHAR)';
+  const rejectField = rejectJoin.length ? `CASE ${rejectJoin.map((r) => r.field).join(' ')} ELSE NULL END` : 'CAST(NULL AS VARCHAR)';
+  const base = `SELECT s.*, coalesce(s._ade_reason, ${rejectReason}) AS _ade_why, coalesce(s._ade_field, ${rejectField}) AS _ade_where FROM ${s} AS s ${rejectJoin.map((r) => r.join).join(' ')}`;
+  await ws.run(`CREATE TEMP TABLE _ade_checked AS ${base}`);
+  const { total, bad } = (await ws.all(`SELECT count(*) AS total, count(_ade_why) AS bad FROM _ade_checked`))[0] as { total: unknown; bad: unknown };
+  const rowsRead = Number(total) + scanBad;
+
+  // Quarantine: records the scan rejected + rows that failed checks.
+  ctx.onStage?.('writing');
+  const hasRecord = mode === 'scan';
+  const rel = t.fileName;
+  const fromChecks =
+    `SELECT ${quoteLiteral(rel)} AS file, ${quoteLiteral(t.rawKey)} AS raw_key, _ade_line AS line, _ade_offset AS byte_offset, _ade_where AS field, _ade_why AS reason, ` +
+    `${hasRecord ? '_ade_record' : "CAST(NULL AS VARCHAR)"} AS record, false AS record_truncated, ${quoteLiteral(t.batchId)} AS batch_id FROM _ade_checked WHERE _ade_why IS NOT NULL`;
+  const parts = [fromChecks];
+  if (mode === 'scan' && scanBad > 0) {
+    parts.push(
+      `SELECT ${quoteLiteral(rel)} AS file, ${quoteLiteral(t.rawKey)} AS raw_key, line, "offset" AS byte_offset, field, reason, record, record_truncated, ${quoteLiteral(t.batchId)} AS batch_id ` +
+        `FROM read_json(${quoteLiteral(join(ws.workDir, 'bad.ndjson'))}, format='newline_delimited', maximum_object_size=${64 << 20}, columns={'line': 'BIGINT', 'offset': 'BIGINT', 'field': 'VARCHAR', 'reason': 'VARCHAR', 'record': 'VARCHAR', 'record_truncated': 'BOOLEAN'})`,
+    );
+  }
+  let quarantined = 0;
+  let quarantineSnapshot: number | undefined;
+  const existingQ = await lake.catalog.getTable(t.quarantine);
+  const qDone = existingQ?.currentSnapshotId !== undefined && (await lake.catalog.getBatch(t.quarantine, t.batchId));
+  if (Number(bad) + scanBad > 0 && !qDone) {
+    const written = await ws.writeParquet(parts.join(' UNION ALL '), join(ws.workDir, 'out-quarantine'), `${t.batchId}-${uuidv7().slice(-12)}`);
+    if (written.rows > 0) {
+      const committed = await lake.commitFiles(principal, {
+        table: t.quarantine,
+        files: written.files,
+        columns: QUARANTINE_COLUMNS,
+        batchId: t.batchId,
+        filePrefix: written.files.length ? basename(written.files[0]!.localPath).replace(/-\d+\.parquet$/, '') : t.batchId,
+        batchInfo: { source: 'ingest', origin: source.name, contentHash: t.contentHash, ...(fileError ? { fileError } : {}) },
+        create: { description: `Rows of source ${source.name} that failed to ingest, with file, line, field and reason. Holds raw values: engineers only.` },
+      });
+      quarantined = committed.rows;
+      quarantineSnapshot = committed.snapshot.id;
+    }
+  }
+
+  // Clean: obfuscated, deduplicated by event id (within the file and against the table).
+  const eid = source.eventId ? outColumns.find((c) => plainPath(c.path) === source.eventId)?.name : undefined;
+  const cleanTypes = new Map((t.cleanColumns ?? []).map((c) => [c.name, c.type]));
+  const obfuscated = `SELECT ${select.join(', ')} FROM _ade_checked AS s ${joins.join(' ')} WHERE s._ade_why IS NULL`;
+  let cleanSql = obfuscated;
+  if (eid) {
+    const e = quoteIdent(eid);
+    const against = t.cleanColumns?.some((c) => c.name === eid) ? ` WHERE ${e} NOT IN (SELECT ${e} FROM clean.${quoteIdent(source.name)} WHERE ${e} IS NOT NULL)` : '';
+    cleanSql = `SELECT * FROM (SELECT * FROM (${obfuscated}) QUALIFY row_number() OVER (PARTITION BY ${e}) = 1)${against}`;
+  }
+  // Appends keep the table's types.
+  const described = await ws.all(`DESCRIBE ${cleanSql}`);
+  const columns: ColumnInput[] = described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  const cast = columns.map((c) => {
+    const target = cleanTypes.get(c.name);
+    return target && target !== c.type ? `CAST(${quoteIdent(c.name)} AS ${target}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
+  });
+  const finalColumns: ColumnInput[] = columns.map((c) => ({ ...c, type: cleanTypes.get(c.name) ?? c.type, ...describeColumn(plans, maps, c.name) }));
+  const good = Number(total) - Number(bad);
+  let rowsWritten = 0;
+  let cleanSnapshot: number | undefined;
+  const cleanDone = t.cleanColumns && (await lake.catalog.getBatch(t.clean, t.batchId));
+  if (!cleanDone && good > 0) {
+    ctx.onStage?.('writing');
+    const written = await ws.writeParquet(`SELECT ${cast.join(', ')} FROM (${cleanSql})`, join(ws.workDir, 'out-clean'), `${t.batchId}-${uuidv7().slice(-12)}`, (f) => ctx.onStage?.('writing', f));
+    if (written.rows > 0) {
+      ctx.onStage?.('committing');
+      const committed = await lake.commitFiles(principal, {
+        table: t.clean,
+        files: written.files,
+        columns: finalColumns,
+        batchId: t.batchId,
+        filePrefix: basename(written.files[0]!.localPath).replace(/-\d+\.parquet$/, ''),
+        batchInfo: {
+          source: 'ingest',
+          origin: source.name,
+          contentHash: t.contentHash,
+          keyId: ctx.tokenizer.keyId,
+          detections: maps.detections,
+          ...(source.eventTime ? { eventTime: source.eventTime } : {}),
+        },
+        create: { description: `Source ${source.name}, obfuscated at ingest (see ade.yaml sources.${source.name}).` },
+      });
+      rowsWritten = committed.rows;
+      cleanSnapshot = committed.snapshot.id;
+    }
+  }
+  return {
+    inputColumns: [],
+    rowsRead,
+    rowsWritten,
+    quarantined,
+    deduplicated: Math.max(0, good - rowsWritten - (cleanDone ? good : 0)),
+    path: mode,
+    detections: maps.detections,
+    droppedColumns: [...maps.dropped, ...plans.filter((p) => p.how === 'drop').map((p) => p.column.name)],
+    addedColumns: added,
+    ...(fileError ? { fileError } : {}),
+    ...(cleanSnapshot !== undefined ? { cleanSnapshot } : {}),
+    ...(quarantineSnapshot !== undefined ? { quarantineSnapshot } : {}),
+  };
+}
+
+/** A clean column's privacy class and doc: which policy made it, from which input field. */
+function describeColumn(plans: readonly ColumnPlan[], maps: Maps, name: string): Pick<ColumnInput, 'privacy' | 'doc'> {
+  const plan = plans.find((p) => p.column.name === name);
+  if (!plan) return {};
+  const from = plan.column.path !== name ? ` from input field ${plan.column.path}` : '';
+  const found = maps.detections.filter((d) => d.field === plan.column.path).map((d) => d.detector);
+  const policy = plan.how === 'drop' ? 'drop' : plan.policy;
+  const pseudonymous = policy === 'tokenize' || policy === 'redact' || policy === 'nested' || found.length > 0;
+  const detail = found.length ? `; found: ${[...new Set(found)].join(', ')}` : '';
+  return { privacy: pseudonymous ? 'pseudonymous' : 'none', doc: `${policy}${from}${detail}` };
+}
+
+/** A Parquet file DuckDB cannot read: one quarantine row for the whole file. */
+async function wholeFileQuarantined(ctx: IngestFileContext, ws: Workspace, t: PipelineTargets, file: InputFile, reason: string): Promise<PipelineReport> {
+  const sql =
+    `SELECT ${quoteLiteral(t.fileName)} AS file, ${quoteLiteral(t.rawKey)} AS raw_key, CAST(NULL AS BIGINT) AS line, CAST(NULL AS BIGINT) AS byte_offset, ` +
+    `CAST(NULL AS VARCHAR) AS field, ${quoteLiteral(reason)} AS reason, CAST(NULL AS VARCHAR) AS record, false AS record_truncated, ${quoteLiteral(t.batchId)} AS batch_id`;
+  const written = await ws.writeParquet(sql, join(ws.workDir, 'out-quarantine'), `${t.batchId}-${uuidv7().slice(-12)}`);
+  const committed = await ctx.lake.commitFiles(ctx.principal, {
+    table: t.quarantine,
+    files: written.files,
+    columns: QUARANTINE_COLUMNS,
+    batchId: t.batchId,
+    filePrefix: basename(written.files[0]!.localPath).replace(/-\d+\.parquet$/, ''),
+    batchInfo: { source: 'ingest', origin: ctx.source.name, contentHash: t.contentHash, fileError: reason },
+  });
+  void file;
+  return {
+    rowsRead: 0,
+    rowsWritten: 0,
+    quarantined: committed.rows,
+    deduplicated: 0,
+    path: 'fast',
+    detections: [],
+    droppedColumns: [],
+    addedColumns: [],
+    fileError: reason,
+    quarantineSnapshot: committed.snapshot.id,
+    inputColumns: [],
+  };
+}
+
+/** Why DuckDB could not read a file, without any value from it. */
+function describeReadError(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return `the file could not be read: ${scrubText(m.split('\n')[0]!)}`;
+}
+
+/** Row checks evaluated while staging: missing event id, fields a `reject` source did not expect. */
+function checkReasons(source: SourceConfig, flat: readonly FlatColumn[], rejectedNew: readonly FlatColumn[], _scan: boolean): { sql: string; field: string } {
+  const whens: string[] = [];
+  const fields: string[] = [];
+  const eid = source.eventId ? flat.find((c) => plainPath(c.path) === source.eventId) : undefined;
+  if (source.eventId) {
+    const cond = eid ? `${quoteIdent(eid.name)} IS NULL` : 'true';
+    whens.push(`WHEN ${cond} THEN ${quoteLiteral(`event id field ${source.eventId} is missing`)}`);
+    fields.push(`WHEN ${cond} THEN ${quoteLiteral(source.eventId)}`);
+  }
+  for (const c of rejectedNew) {
+    whens.push(`WHEN ${quoteIdent(c.name)} IS NOT NULL THEN ${quoteLiteral(`field ${c.path} is not in the pinned schema (on_schema_change: reject)`)}`);
+    fields.push(`WHEN ${quoteIdent(c.name)} IS NOT NULL THEN ${quoteLiteral(c.path)}`);
+  }
+  if (!whens.length) return { sql: 'CAST(NULL AS VARCHAR)', field: 'CAST(NULL AS VARCHAR)' };
+  return { sql: `CASE ${whens.join(' ')} ELSE NULL END`, field: `CASE ${fields.join(' ')} ELSE NULL END` };
+}
+
+/** JSON text → the value as text (strings unquoted; objects/lists as JSON) at a flat column's path. */
+function rawTextExpr(c: FlatColumn, alias: string): string {
+  const [head, ...rest] = c.segments;
+  const root = `${alias}.${quoteIdent(head!)}`;
+  const path = rest.length ? `'$${rest.map((k) => `."${k.replaceAll('"', '\\"')}"`).join('')}'` : "'$'";
+  if (c.json) return `CASE WHEN json_type(${root}, ${path}) IN ('NULL') THEN NULL ELSE CAST(json_extract(${root}, ${path}) AS VARCHAR) END`;
+  return `json_extract_string(${root}, ${path})`;
+}
+
+function compressionArg(file: InputFile): string {
+  return file.compression === 'none' ? '' : `, compression=${quoteLiteral(file.compression)}`;
+}
+
+/** read_json / read_parquet of a file, with pinned top-level columns when given. */
+function readFn(file: InputFile, top: readonly TopColumn[] | undefined, source: SourceConfig): string {
+  const p = quoteLiteral(file.path);
+  if (file.format === 'parquet') return `read_parquet(${p})`;
+  const fmt = file.format === 'ndjson' ? 'newline_delimited' : 'auto';
+  const cols = top && top.length ? `, columns={${top.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}` : '';
+  return `read_json(${p}, format=${quoteLiteral(fmt)}${cols}, maximum_object_size=${Math.max(source.maxRecordBytes, 16 << 20)}${compressionArg(file)})`;
+}
+
+/** Strict read_csv (RFC 4180) with the given columns. */
+function csvRead(file: InputFile, top: readonly TopColumn[]): string {
+  const delim = file.format === 'tsv' ? '\t' : ',';
+  const cols = `{${top.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}`;
+  return `read_csv(${quoteLiteral(file.path)}, header=true, delim=${quoteLiteral(delim)}, quote='"', escape='"', auto_detect=false, strict_mode=true, null_padding=false, columns=${cols}${compressionArg(file)})`;
+}
+
+/** CSV columns: the header (read by us) with DuckDB's sniffed types, VARCHAR where unsure. */
+async function csvColumns(ws: Workspace, file: InputFile): Promise<TopColumn[]> {
+  const header = await readCsvHeader(file);
+  let sniffed: { name: string; type: string }[] | undefined;
+  try {
+    const r = await ws.all(sniffCsvSql(file));
+    sniffed = r[0]?.Columns as { name: string; type: string }[] | undefined;
+  } catch {
+    sniffed = undefined;
+  }
+  const names = header ?? sniffed?.map((c) => c.name) ?? [];
+  if (names.length === 0) throw new IngestError('ingest.no_header', `${basename(file.path)}: the file has no header row`, { hint: 'CSV files need a header row naming the columns' });
+  const fits = sniffed && sniffed.length === names.length && sniffed.every((c, i) => c.name === names[i]);
+  return names.map((name, i) => ({ name, type: fits ? sniffed![i]!.type : 'VARCHAR' }));
+}
+

@@ -1,0 +1,135 @@
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { glob } from 'tinyglobby';
+import { assertCanWrite, formatTableRef, ValidationError, type Principal } from '../kernel/index.js';
+import type { Lake } from '../lake/index.js';
+import { Tokenizer, validateKeyring, type Keyring } from '../privacy/index.js';
+import { IngestError } from './errors.js';
+import { ingestFile, type FileReport, type IngestStage } from './ingest-file.js';
+import type { SourceConfig } from './source-config.js';
+
+export interface IngestRequest {
+  readonly source: SourceConfig;
+  /** Files, folders or globs; default: the source's location. */
+  readonly paths?: readonly string[];
+  /** Folder that relative locations are resolved against (the project folder). */
+  readonly baseDir: string;
+  /** Keys for tokens. Ingest refuses to run without one, or with a known default key. */
+  readonly keyring: Keyring | undefined;
+  readonly onFile?: (file: string, index: number, total: number) => void;
+  readonly onStage?: (stage: IngestStage, fraction?: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** What one `ade ingest` did, summed over its files. Counts only, no values. */
+export interface IngestReport {
+  readonly source: string;
+  readonly runId: string;
+  readonly keyId: string;
+  readonly files: readonly FileReport[];
+  readonly filesIngested: number;
+  readonly filesSkipped: number;
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  readonly quarantined: number;
+  readonly deduplicated: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  /** Detections summed over files: field, detector, rows. */
+  readonly detections: readonly { field: string; detector: string; rows: number; action: string }[];
+}
+
+/** Input files of a request: the given paths (files, folders, globs) or the source's location, sorted. */
+export async function resolveInputs(source: SourceConfig, paths: readonly string[] | undefined, baseDir: string): Promise<string[]> {
+  const patterns = paths && paths.length ? paths : source.location ? [source.location] : [];
+  if (patterns.length === 0) {
+    throw new ValidationError(`source ${source.name} has no location and no files were given`, {
+      code: 'ingest.no_input',
+      hint: `pass files (ade ingest ${source.name} data/*.ndjson) or set sources.${source.name}.location in ade.yaml`,
+    });
+  }
+  const out = new Set<string>();
+  for (const p of patterns) {
+    const abs = isAbsolute(p) ? p : resolve(baseDir, p);
+    const info = await stat(abs).catch(() => undefined);
+    if (info?.isFile()) out.add(abs);
+    else if (info?.isDirectory()) for (const f of await glob('**/*', { cwd: abs, absolute: true, onlyFiles: true, dot: false })) out.add(f);
+    else if (/[*?[{]/.test(p)) for (const f of await glob(abs, { absolute: true, onlyFiles: true, dot: false, expandDirectories: false })) out.add(f);
+    else {
+      throw new ValidationError(`no such file or folder: ${p}`, { code: 'ingest.no_file', hint: 'check the path', details: { path: p } });
+    }
+  }
+  return [...out].sort();
+}
+
+/**
+ * `ade ingest <source> [path…]`: every new file (by content hash) of the
+ * source goes through the privacy path into `clean.<source>`; files seen
+ * before are reported as skipped. One run in the ledger covers the call.
+ */
+export async function ingest(lake: Lake, principal: Principal, req: IngestRequest): Promise<IngestReport> {
+  const started = performance.now();
+  assertCanWrite(principal, 'raw');
+  if (!req.keyring) {
+    throw new IngestError('privacy.no_key', 'ingest needs a keyring to tokenize personal data, and none is configured', {
+      hint: 'create one with `ade keys create` (it is kept outside the project), or point privacy.keyring in ade.yaml at one',
+    });
+  }
+  const keyring = validateKeyring(req.keyring);
+  const tokenizer = new Tokenizer(keyring, { maxCacheSize: 1_000_000 });
+  const files = await resolveInputs(req.source, req.paths, req.baseDir);
+  const run = await lake.catalog.createRun({
+    kind: 'ingest',
+    target: formatTableRef({ zone: 'clean', name: req.source.name }),
+    info: { files: files.length, by: principal.name, keyId: tokenizer.keyId },
+  });
+  await lake.catalog.updateRun(run.id, { state: 'running', attemptsIncrement: true });
+  const reports: FileReport[] = [];
+  try {
+    for (const [i, file] of files.entries()) {
+      req.signal?.throwIfAborted();
+      req.onFile?.(file, i, files.length);
+      reports.push(await ingestFile({ lake, principal, source: req.source, tokenizer, ...(req.onStage ? { onStage: req.onStage } : {}) }, file));
+    }
+  } catch (e) {
+    await lake.catalog
+      .updateRun(run.id, { state: 'failed', error: e instanceof Error ? e.message : String(e), info: summary(reports) })
+      .catch(() => undefined);
+    throw e;
+  }
+  const report: IngestReport = {
+    source: req.source.name,
+    runId: run.id,
+    keyId: tokenizer.keyId,
+    files: reports,
+    ...summary(reports),
+    seconds: (performance.now() - started) / 1000,
+  };
+  await lake.catalog.updateRun(run.id, { state: 'succeeded', info: { ...summary(reports), seconds: report.seconds } });
+  return report;
+}
+
+function summary(reports: readonly FileReport[]) {
+  const sum = (k: 'rowsRead' | 'rowsWritten' | 'quarantined' | 'deduplicated' | 'bytes') => reports.reduce((s, r) => s + r[k], 0);
+  const detections = new Map<string, { field: string; detector: string; rows: number; action: string }>();
+  for (const r of reports) {
+    for (const d of r.detections) {
+      const key = `${d.field}\u0000${d.detector}\u0000${d.action}`;
+      const cur = detections.get(key);
+      if (cur) cur.rows += d.rows;
+      else detections.set(key, { ...d });
+    }
+  }
+  return {
+    filesIngested: reports.filter((r) => r.status === 'ingested').length,
+    filesSkipped: reports.filter((r) => r.status === 'skipped').length,
+    rowsRead: sum('rowsRead'),
+    rowsWritten: sum('rowsWritten'),
+    quarantined: sum('quarantined'),
+    deduplicated: sum('deduplicated'),
+    bytes: sum('bytes'),
+    detections: [...detections.values()],
+  };
+}
+
+

@@ -125,6 +125,31 @@ Examples:
       }),
     );
 
+  program
+    .command('archive')
+    .description('move raw files past raw_retention to the archive zone, delete archived files past archive_retention (engineer)')
+    .argument('[source]', 'a source declared in ade.yaml (default: every source)')
+    .option('--dry-run', 'report what would move and be deleted without changing anything')
+    .action(async (source: string | undefined, o: { dryRun?: boolean }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => {
+        await (await import('./commands/archive.js')).archiveCommand(ctx, source, o);
+      }),
+    );
+
+  program
+    .command('forget')
+    .description("erase a data subject (right to be forgotten) from a source's clean, quarantine, raw and archived data (engineer)")
+    .requiredOption('--field <path>', 'the field identifying the subject, e.g. email or properties.email')
+    .requiredOption('--value <value>', "the subject's value (`-` reads it from stdin, keeping it out of shell history)")
+    .option('--source <source>', 'only this source (default: every source)')
+    .option('--kind <kind>', 'how the value is normalised before tokenising: email, phone, card, iban, ssn, ipv4, ipv6, mac, text (default: from the source policy or the field name)')
+    .option('--dry-run', 'report what would be removed without changing anything')
+    .action(async (o: { field: string; value: string; source?: string; kind?: string; dryRun?: boolean }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => {
+        await (await import('./commands/forget.js')).forgetCommand(ctx, o, process.env);
+      }),
+    );
+
   const keys = program
     .command('keys')
     .description('the keyring of tokenisation keys, kept outside the lake and the catalog (engineer)');

@@ -66,6 +66,19 @@ export class Workspace {
     await this.#step(() => this.#connection.run(sql));
   }
 
+  /** Runs one statement with BLOB parameters ($1, $2, …): secrets stay out of the SQL text. */
+  async runWithBlobs(sql: string, blobs: readonly Uint8Array[]): Promise<void> {
+    await this.#step(async () => {
+      const prepared = await this.#connection.prepare(sql);
+      try {
+        blobs.forEach((b, i) => prepared.bindBlob(i + 1, b));
+        await prepared.run();
+      } finally {
+        prepared.destroySync();
+      }
+    });
+  }
+
   /** A small result as JSON-safe row objects. */
   async all(sql: string): Promise<Record<string, unknown>[]> {
     const reader = await this.#step(() => this.#connection.runAndReadAll(sql));

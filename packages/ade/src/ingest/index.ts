@@ -3,3 +3,5 @@ export { parseSources } from './parse-sources.js';
 export { ingest, resolveInputs, type IngestReport, type IngestRequest } from './ingest-source.js';
 export { ingestFile, hashFile, rawKeyFor, QUARANTINE_COLUMNS, type FileReport, type IngestStage, type Detection } from './ingest-file.js';
 export { IngestError, scrub, scrubText } from './errors.js';
+export { archiveSources, archiveKeyFor, type ArchiveOptions, type ArchiveReport } from './archive.js';
+export { forgetSubject, MIN_SUBJECT_CHARS, type ErasureReport, type ForgetRequest, type TableErasure, type UnsupportedFile } from './forget.js';

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ColumnInput } from '../catalog/index.js';
 import type { Workspace } from '../engine/index.js';
 import { formatTableRef, quoteIdent, quoteLiteral, uuidv5, uuidv7, type Principal, type TableRef } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
 import { detectInput, readCsvHeader, sniffCsvSql, type InputFile } from '../lake/input-format.js';
-import type { Tokenizer } from '../privacy/index.js';
+import { CANDIDATE_SPAN_SOURCE, detectAll, placeholderLabel, redactBySpans, spanMayHoldPiiSql, type Tokenizer } from '../privacy/index.js';
 import { IngestError, scrub, scrubText } from './errors.js';
 import { flattenColumns, plainPath, typedExpr, type FlatColumn } from './flatten.js';
-import { distinctSql, planColumns, type ColumnPlan } from './plan.js';
+import { distinctSql, planColumns, sqlFastSql, type ColumnPlan } from './plan.js';
 import { scanFile } from './scan.js';
 import type { SourceConfig } from './source-config.js';
 
@@ -34,6 +35,8 @@ export interface IngestFileContext {
   readonly principal: Principal;
   readonly source: SourceConfig;
   readonly tokenizer: Tokenizer;
+  /** HMAC pads of the tokenizer's key, bound into DuckDB so it computes the same tokens (see `hmacPads`). */
+  readonly pads: { readonly ipad: Uint8Array; readonly opad: Uint8Array };
   readonly onStage?: (stage: IngestStage, fraction?: number) => void;
 }
 
@@ -41,7 +44,8 @@ export interface IngestFileContext {
 export interface Detection {
   readonly field: string;
   readonly detector: string;
-  readonly rows: number;
+  /** Values (or spans of free text) the detector matched. */
+  readonly count: number;
   /** What was done: replaced, column dropped or rows rejected. */
   readonly action: string;
 }
@@ -78,6 +82,16 @@ export async function hashFile(path: string): Promise<string> {
   return `sha256:${h.digest('hex')}`;
 }
 
+/** Copies `path` to `to` while hashing it; returns `sha256:<hex>` of the bytes copied. */
+export async function hashAndCopy(path: string, to: string): Promise<string> {
+  const h = createHash('sha256');
+  const out = createWriteStream(to, { flags: 'wx' });
+  const source = createReadStream(path, { highWaterMark: 1 << 20 });
+  source.on('data', (chunk) => h.update(chunk as Buffer));
+  await pipeline(source, out);
+  return `sha256:${h.digest('hex')}`;
+}
+
 /** Where the byte-for-byte copy of an input file lives. */
 export function rawKeyFor(source: string, contentHash: string, name: string, at: Date): string {
   const day = at.toISOString().slice(0, 10).replaceAll('-', '/');
@@ -100,10 +114,20 @@ export async function ingestFile(ctx: IngestFileContext, path: string): Promise<
   const name = basename(path);
   ctx.onStage?.('hashing');
   const info = await stat(path);
-  const contentHash = await hashFile(path);
+  // One read both hashes the file and makes the byte-for-byte copy for the raw zone.
+  const workDir = await lake.store.stagingDir();
+  const copy = join(workDir, 'raw-copy');
+  let contentHash: string;
+  try {
+    contentHash = await hashAndCopy(path, copy);
+  } catch (e) {
+    await rm(workDir, { recursive: true, force: true });
+    throw e;
+  }
   const batchId = uuidv5(`ingest:${source.name}:${contentHash}`);
   const seen = await lake.catalog.getIngestedFile(source.name, contentHash);
   if (seen) {
+    await rm(workDir, { recursive: true, force: true });
     return {
       file: path,
       contentHash,
@@ -125,23 +149,21 @@ export async function ingestFile(ctx: IngestFileContext, path: string): Promise<
 
   ctx.onStage?.('copying');
   const rawKey = rawKeyFor(source.name, contentHash, name, lake.clock.now());
-  const workDir = await lake.store.stagingDir();
-  {
-    const copy = join(workDir, 'raw-copy');
-    await copyFile(path, copy);
-    await lake.store.putFile(rawKey, copy);
-  }
+  await lake.store.putFile(rawKey, copy);
 
   const clean: TableRef = { zone: 'clean', name: source.name };
   const quarantine: TableRef = { zone: 'quarantine', name: source.name };
   const cleanTable = await lake.catalog.getTable(clean);
   const cleanPinned = cleanTable?.currentSnapshotId !== undefined ? await lake.catalog.pin(clean) : undefined;
   const binding = cleanPinned ? await lake.bind(cleanPinned) : undefined;
-  const ws = await lake.engine.openWorkspace({ workDir: join(workDir, 'ws'), readPaths: [path], tables: binding ? [binding] : [] });
+  // The pipeline reads the stored copy: exactly the bytes that were hashed, whatever happens to the input later.
+  const stored = await lake.store.localPath(rawKey);
+  const ws = await lake.engine.openWorkspace({ workDir: join(workDir, 'ws'), readPaths: [stored], tables: binding ? [binding] : [] });
   try {
+    await ws.runWithBlobs('CREATE TEMP TABLE _ade_keys AS SELECT CAST($1 AS BLOB) AS ipad, CAST($2 AS BLOB) AS opad', [ctx.pads.ipad, ctx.pads.opad]);
     const input = detectInput(path, source.format);
     const compression = source.compression === 'auto' ? input.compression : source.compression;
-    const file: InputFile = { path, format: source.format, compression };
+    const file: InputFile = { path: stored, format: source.format, compression };
     const report: PipelineReport = await runPipeline(ctx, ws, file, { rawKey, fileName: name, batchId, contentHash, clean, quarantine, cleanColumns: cleanPinned?.schema.columns });
     await lake.catalog.recordIngestedFile({
       source: source.name,
@@ -224,8 +246,14 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
     flat = flattenColumns(top);
     const freshNames = new Set(fresh.map((c) => c.name));
     rejectedNew = pinned && source.onSchemaChange === 'reject' ? flat.filter((c) => freshNames.has(c.segments[0]!)) : [];
+    const depth = Math.max(0, ...top.map((c) => typeDepth(c.type)));
+    if (depth > source.maxDepth) {
+      throw new IngestError('ingest.too_deep', `${t.fileName}: values are nested ${depth} levels deep; the limit is ${source.maxDepth}`, {
+        hint: `raise sources.${source.name}.max_depth if this is expected`,
+      });
+    }
     if (flat.length > source.maxColumns) {
-      throw new IngestError('ingest.too_many_columns', `${basename(file.path)}: the input has ${flat.length.toLocaleString('en-US')} columns; the limit is ${source.maxColumns.toLocaleString('en-US')}`, {
+      throw new IngestError('ingest.too_many_columns', `${t.fileName}: the input has ${flat.length.toLocaleString('en-US')} columns; the limit is ${source.maxColumns.toLocaleString('en-US')}`, {
         hint: `raise sources.${source.name}.max_columns if this is expected`,
       });
     }
@@ -314,8 +342,14 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
     try {
       await stageFast();
     } catch (e) {
-      if (e instanceof IngestError) throw e;
-      await stageScan();
+      if (e instanceof IngestError && e.code !== 'ingest.too_many_columns' && e.code !== 'ingest.too_deep') throw e;
+      // Malformed, mistyped, too deep or too wide: record by record, so that good rows still land.
+      try {
+        await stageScan();
+      } catch (e2) {
+        if (e2 instanceof IngestError && e2.code === 'ingest.too_many_columns') return await wholeFileQuarantined(ctx, ws, t, file, e2.message);
+        throw e2;
+      }
     }
   }
 
@@ -326,7 +360,7 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
   // 4. Obfuscation plans and value maps.
   ctx.onStage?.('obfuscating');
   const plans = planColumns(source, flat, ctx.tokenizer);
-  const maps = await buildMaps(ws, plans, `read_parquet(${stage})`);
+  const maps = await buildMaps(ws, plans, `read_parquet(${stage})`, ctx.tokenizer);
   let built = { plans, maps };
   if (maps.rejects.size > 0 && mode === 'fast' && file.format !== 'parquet') {
     await stageScan();
@@ -336,13 +370,15 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
 
   async function rebuild() {
     const again = planColumns(source, flat, ctx.tokenizer);
-    return { plans: again, maps: await buildMaps(ws, again, `read_parquet(${stage})`) };
+    return { plans: again, maps: await buildMaps(ws, again, `read_parquet(${stage})`, ctx.tokenizer) };
   }
 }
 
 interface Maps {
   /** Map table per column name. */
   readonly tables: ReadonlyMap<string, string>;
+  /** Span maps per column name (spans plans with detections), and the table of texts with too many spans. */
+  readonly spans: ReadonlyMap<string, { spans: string; many: string | undefined }>;
   /** Columns dropped because a detector fired (undeclared: drop). */
   readonly dropped: ReadonlySet<string>;
   /** Columns whose detections reject rows (undeclared: reject), with the map table flagging them. */
@@ -350,14 +386,63 @@ interface Maps {
   readonly detections: Detection[];
 }
 
-/** Sends each distinct candidate value of every map column through its transform once, and loads the results into DuckDB. */
-async function buildMaps(ws: Workspace, plans: readonly ColumnPlan[], stage: string): Promise<Maps> {
+/** Spans spliced back per row in SQL; texts with more go to JavaScript whole. */
+const MAX_SPLICED_SPANS = 4;
+const CANDIDATES = quoteLiteral(CANDIDATE_SPAN_SOURCE);
+
+/** Sends each distinct candidate value (or span) of every map column through its transform once, and loads the results into DuckDB. */
+async function buildMaps(ws: Workspace, plans: readonly ColumnPlan[], stage: string, tokenizer: Tokenizer): Promise<Maps> {
   const tables = new Map<string, string>();
+  const spans = new Map<string, { spans: string; many: string | undefined }>();
   const dropped = new Set<string>();
   const rejects = new Map<string, string>();
   const detections: Detection[] = [];
   let i = 0;
   for (const plan of plans) {
+    if (plan.how === 'spans') {
+      const col = `CAST(${quoteIdent(plan.column.name)} AS VARCHAR)`;
+      const table = `_ade_spans_${i++}`;
+      const rows: (string | null)[][] = [];
+      const counts = new Map<string, number>();
+      let most = 0;
+      await ws.stream(
+        `SELECT v, count(*) AS n, max(k) AS k FROM (SELECT unnest(s) AS v, len(s) AS k FROM (SELECT regexp_extract_all(${col}, ${CANDIDATES}) AS s FROM ${stage} WHERE ${quoteIdent(plan.column.name)} IS NOT NULL)) WHERE ${spanMayHoldPiiSql('v')} GROUP BY 1`,
+        (chunk) => {
+          for (const [v, n, k] of chunk) {
+            most = Math.max(most, Number(k));
+            const r = spanTransform(v as string, tokenizer);
+            if (!r) continue;
+            for (const d of r.found) counts.set(d, (counts.get(d) ?? 0) + Number(n));
+            rows.push([v as string, r.text, r.token, r.found.join(',')]);
+          }
+        },
+      );
+      const action = plan.dropColumn ? 'column dropped' : plan.wholeToken ? 'replaced' : 'redacted';
+      for (const [detector, n] of counts) detections.push({ field: plan.column.path, detector, count: n, action });
+      if (rows.length === 0) continue;
+      if (plan.dropColumn) {
+        dropped.add(plan.column.name);
+        continue;
+      }
+      await ws.createVarcharTable(table, ['v', 't', 'tok', 'd'], rows);
+      const many: (string | null)[][] = [];
+      if (most > MAX_SPLICED_SPANS) await ws.stream(
+        `SELECT v FROM (SELECT DISTINCT ${col} AS v FROM ${stage}) WHERE len(regexp_extract_all(v, ${CANDIDATES})) > ${MAX_SPLICED_SPANS}`,
+        (chunk) => {
+          for (const [v] of chunk) {
+            const r = redactBySpans(v as string, tokenizer);
+            if (r.found.length) many.push([v as string, r.text]);
+          }
+        },
+      );
+      let manyTable: string | undefined;
+      if (many.length) {
+        manyTable = `_ade_many_${i++}`;
+        await ws.createVarcharTable(manyTable, ['v', 't'], many);
+      }
+      spans.set(plan.column.name, { spans: table, many: manyTable });
+      continue;
+    }
     if (plan.how !== 'map') continue;
     const table = `_ade_map_${i++}`;
     const rows: (string | null)[][] = [];
@@ -370,8 +455,14 @@ async function buildMaps(ws: Workspace, plans: readonly ColumnPlan[], stage: str
         if (plan.complete || r.out !== value || r.found.length) rows.push([value, r.out, r.found.length ? r.found.join(',') : null]);
       }
     });
+    if (plan.nameCategory && plan.sqlFast) {
+      // Values DuckDB tokenised are counted here (JavaScript saw only the others).
+      const [row] = await ws.all(`SELECT count(*) AS n FROM ${stage} WHERE ${quoteIdent(plan.column.name)} IS NOT NULL AND ${plan.sqlFast.when(`CAST(${quoteIdent(plan.column.name)} AS VARCHAR)`)}`);
+      const n = Number(row?.n ?? 0);
+      if (n > 0) counts.set(`name:${plan.nameCategory}`, (counts.get(`name:${plan.nameCategory}`) ?? 0) + n);
+    }
     const action = plan.onFound === 'drop-column' ? 'column dropped' : plan.onFound === 'reject-row' ? 'rows quarantined' : plan.policy.startsWith('undeclared') ? 'replaced' : plan.policy;
-    for (const [detector, n] of counts) detections.push({ field: plan.column.path, detector, rows: n, action });
+    for (const [detector, n] of counts) detections.push({ field: plan.column.path, detector, count: n, action });
     if (plan.onFound === 'drop-column' && counts.size > 0) {
       dropped.add(plan.column.name);
       continue;
@@ -380,7 +471,27 @@ async function buildMaps(ws: Workspace, plans: readonly ColumnPlan[], stage: str
     tables.set(plan.column.name, table);
     if (plan.onFound === 'reject-row' && counts.size > 0) rejects.set(plan.column.name, table);
   }
-  return { tables, dropped, rejects, detections };
+  return { tables, spans, dropped, rejects, detections };
+}
+
+/**
+ * One candidate span through the detectors: its redacted text, its token when
+ * it is exactly one identifier, and the detectors that fired; undefined when
+ * nothing was found.
+ */
+function spanTransform(span: string, tokenizer: Tokenizer): { text: string; token: string | null; found: string[] } | undefined {
+  const found = detectAll(span);
+  if (found.length === 0) return undefined;
+  let text = '';
+  let at = 0;
+  for (const f of found) {
+    text += span.slice(at, f.start) + `[${placeholderLabel(f.detector)}:${tokenizer.tokenize(f.value, f.kind)}]`;
+    at = f.end;
+  }
+  text += span.slice(at);
+  const only = found.length === 1 ? found[0]! : undefined;
+  const token = only && span.slice(0, only.start).trim() === '' && span.slice(only.end).trim() === '' ? tokenizer.tokenize(only.value, only.kind) : null;
+  return { text, token, found: [...new Set(found.map((f) => f.detector))] };
 }
 
 /** Writes quarantine and clean rows and commits both. */
@@ -400,17 +511,52 @@ async function finish(
   const s = `read_parquet(${stage})`;
   const joins: string[] = [];
   const select: string[] = [];
+  /** Per-row lists the span splicing needs, computed once before the joins. */
+  const pre: string[] = [];
   const outColumns: { name: string; path: string }[] = [];
   for (const plan of plans) {
     const col = plan.column;
     const ref = `s.${quoteIdent(col.name)}`;
     if (plan.how === 'drop' || maps.dropped.has(col.name)) continue;
     if (plan.how === 'sql') select.push(`${plan.expr(ref)} AS ${quoteIdent(col.name)}`);
+    else if (plan.how === 'spans') {
+      const m = maps.spans.get(col.name);
+      const text = `CAST(${ref} AS VARCHAR)`;
+      if (!m) select.push(`${text} AS ${quoteIdent(col.name)}`);
+      else {
+        const k = pre.length;
+        const p = `s._ade_p_${k}`;
+        const sp = `s._ade_s_${k}`;
+        const bare = `CAST(${quoteIdent(col.name)} AS VARCHAR)`;
+        pre.push(`regexp_split_to_array(${bare}, ${CANDIDATES}) AS _ade_p_${k}`, `regexp_extract_all(${bare}, ${CANDIDATES}) AS _ade_s_${k}`);
+        const aliases = Array.from({ length: MAX_SPLICED_SPANS }, (_, j) => `sp_${k}_${j + 1}`);
+        aliases.forEach((a, j) => joins.push(`LEFT JOIN ${quoteIdent(m.spans)} AS ${a} ON ${a}.v = ${sp}[${j + 1}]`));
+        let many = text;
+        if (m.many) {
+          joins.push(`LEFT JOIN ${quoteIdent(m.many)} AS mn_${k} ON mn_${k}.v = ${text}`);
+          many = `coalesce(mn_${k}.t, ${text})`;
+        }
+        const spliced = [`${p}[1]`, ...aliases.flatMap((a, j) => [`coalesce(${a}.t, ${sp}[${j + 1}], '')`, `coalesce(${p}[${j + 2}], '')`])].join(' || ');
+        const whole = plan.wholeToken ? `WHEN len(${sp}) = 1 AND trim(${p}[1]) = '' AND trim(${p}[2]) = '' AND ${aliases[0]}.tok IS NOT NULL THEN ${aliases[0]}.tok ` : '';
+        select.push(
+          `CASE WHEN ${ref} IS NULL THEN NULL WHEN len(${sp}) = 0 THEN ${text} WHEN len(${sp}) > ${MAX_SPLICED_SPANS} THEN ${many} ${whole}ELSE ${spliced} END AS ${quoteIdent(col.name)}`,
+        );
+      }
+    }
     else {
       const table = maps.tables.get(col.name)!;
       const alias = `m_${joins.length}`;
       joins.push(`LEFT JOIN ${quoteIdent(table)} AS ${alias} ON ${alias}.v = CAST(${ref} AS VARCHAR)`);
-      select.push(plan.complete ? `${alias}.t AS ${quoteIdent(col.name)}` : `CASE WHEN ${alias}.v IS NOT NULL THEN ${alias}.t ELSE CAST(${ref} AS ${col.json ? 'VARCHAR' : col.type}) END AS ${quoteIdent(col.name)}`);
+      const fast = sqlFastSql(plan, s);
+      let mapped = `${alias}.t`;
+      let hit = `${alias}.v IS NOT NULL`;
+      if (fast) {
+        const f = `f_${joins.length}`;
+        joins.push(`LEFT JOIN (${fast}) AS ${f} ON ${f}.v = CAST(${ref} AS VARCHAR)`);
+        mapped = `CASE WHEN ${f}.v IS NOT NULL THEN ${f}.t ELSE ${alias}.t END`;
+        hit = `(${f}.v IS NOT NULL OR ${alias}.v IS NOT NULL)`;
+      }
+      select.push(plan.complete ? `${mapped} AS ${quoteIdent(col.name)}` : `CASE WHEN ${hit} THEN ${mapped} ELSE CAST(${ref} AS ${col.json ? 'VARCHAR' : col.type}) END AS ${quoteIdent(col.name)}`);
     }
     outColumns.push({ name: col.name, path: col.path });
   }
@@ -422,7 +568,7 @@ async function finish(
   const rejectReason = rejectJoin.length ? `CASE ${rejectJoin.map((r) => r.when).join(' ')} ELSE NULL END` : 'CAST(NULL AS VARCHAR)';
   const rejectField = rejectJoin.length ? `CASE ${rejectJoin.map((r) => r.field).join(' ')} ELSE NULL END` : 'CAST(NULL AS VARCHAR)';
   const base = `SELECT s.*, coalesce(s._ade_reason, ${rejectReason}) AS _ade_why, coalesce(s._ade_field, ${rejectField}) AS _ade_where FROM ${s} AS s ${rejectJoin.map((r) => r.join).join(' ')}`;
-  await ws.run(`CREATE TEMP TABLE _ade_checked AS ${base}`);
+  await ws.run(`CREATE TEMP VIEW _ade_checked AS ${base}`);
   const { total, bad } = (await ws.all(`SELECT count(*) AS total, count(_ade_why) AS bad FROM _ade_checked`))[0] as { total: unknown; bad: unknown };
   const rowsRead = Number(total) + scanBad;
 
@@ -462,30 +608,36 @@ async function finish(
   }
 
   // Clean: obfuscated, deduplicated by event id (within the file and against the table).
-  const eid = source.eventId ? outColumns.find((c) => plainPath(c.path) === source.eventId)?.name : undefined;
-  const cleanTypes = new Map((t.cleanColumns ?? []).map((c) => [c.name, c.type]));
-  const obfuscated = `SELECT ${select.join(', ')} FROM _ade_checked AS s ${joins.join(' ')} WHERE s._ade_why IS NULL`;
-  let cleanSql = obfuscated;
-  if (eid) {
-    const e = quoteIdent(eid);
-    const against = t.cleanColumns?.some((c) => c.name === eid) ? ` WHERE ${e} NOT IN (SELECT ${e} FROM clean.${quoteIdent(source.name)} WHERE ${e} IS NOT NULL)` : '';
-    cleanSql = `SELECT * FROM (SELECT * FROM (${obfuscated}) QUALIFY row_number() OVER (PARTITION BY ${e}) = 1)${against}`;
-  }
-  // Appends keep the table's types.
-  const described = await ws.all(`DESCRIBE ${cleanSql}`);
-  const columns: ColumnInput[] = described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
-  const cast = columns.map((c) => {
-    const target = cleanTypes.get(c.name);
-    return target && target !== c.type ? `CAST(${quoteIdent(c.name)} AS ${target}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
-  });
-  const finalColumns: ColumnInput[] = columns.map((c) => ({ ...c, type: cleanTypes.get(c.name) ?? c.type, ...describeColumn(plans, maps, c.name) }));
-  const good = Number(total) - Number(bad);
+  const good = select.length === 0 ? 0 : Number(total) - Number(bad);
   let rowsWritten = 0;
   let cleanSnapshot: number | undefined;
   const cleanDone = t.cleanColumns && (await lake.catalog.getBatch(t.clean, t.batchId));
   if (!cleanDone && good > 0) {
     ctx.onStage?.('writing');
-    const written = await ws.writeParquet(`SELECT ${cast.join(', ')} FROM (${cleanSql})`, join(ws.workDir, 'out-clean'), `${t.batchId}-${uuidv7().slice(-12)}`, (f) => ctx.onStage?.('writing', f));
+    const eid = source.eventId ? outColumns.find((c) => plainPath(c.path) === source.eventId)?.name : undefined;
+    const from = pre.length ? `(SELECT *, ${pre.join(', ')} FROM _ade_checked WHERE _ade_why IS NULL)` : '_ade_checked';
+    let cleanSql = `SELECT ${select.join(', ')} FROM ${from} AS s ${joins.join(' ')} WHERE s._ade_why IS NULL`;
+    if (eid) {
+      const e = quoteIdent(eid);
+      // The window that keeps one row per id is costly; it runs only when the file repeats ids.
+      const [dups] = await ws.all(`SELECT count(${e}) - count(DISTINCT ${e}) AS n FROM _ade_checked WHERE _ade_why IS NULL`);
+      if (Number(dups?.n ?? 0) > 0) cleanSql = `SELECT * FROM (${cleanSql}) QUALIFY row_number() OVER (PARTITION BY ${e}) = 1`;
+      if (t.cleanColumns?.some((c) => c.name === eid)) {
+        cleanSql = `SELECT * FROM (${cleanSql}) WHERE ${e} NOT IN (SELECT ${e} FROM clean.${quoteIdent(source.name)} WHERE ${e} IS NOT NULL)`;
+      }
+    }
+    // Appends keep the table's types.
+    const cleanTypes = new Map((t.cleanColumns ?? []).map((c) => [c.name, c.type]));
+    const described = await ws.all(`DESCRIBE ${cleanSql}`);
+    const columns: ColumnInput[] = described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    const cast = columns.map((c) => {
+      const target = cleanTypes.get(c.name);
+      return target && target !== c.type ? `CAST(${quoteIdent(c.name)} AS ${target}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
+    });
+    const finalColumns: ColumnInput[] = columns.map((c) => ({ ...c, type: cleanTypes.get(c.name) ?? c.type, ...describeColumn(plans, maps, c.name) }));
+    const written = await ws.writeParquet(`SELECT ${cast.join(', ')} FROM (${cleanSql})`, join(ws.workDir, 'out-clean'), `${t.batchId}-${uuidv7().slice(-12)}`, (f) =>
+      ctx.onStage?.('writing', f),
+    );
     if (written.rows > 0) {
       ctx.onStage?.('committing');
       const committed = await lake.commitFiles(principal, {
@@ -590,6 +742,25 @@ function checkReasons(source: SourceConfig, flat: readonly FlatColumn[], rejecte
   return { sql: `CASE ${whens.join(' ')} ELSE NULL END`, field: `CASE ${fields.join(' ')} ELSE NULL END` };
 }
 
+/** How deeply a DuckDB type nests (lists and structs). */
+function typeDepth(type: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < type.length; i++) {
+    const ch = type[i];
+    if (ch === '(') max = Math.max(max, ++depth);
+    else if (ch === ')') depth--;
+    else if (ch === '[' && type[i + 1] === ']') max = Math.max(max, depth + 1 + countBrackets(type, i));
+  }
+  return max;
+}
+
+function countBrackets(type: string, at: number): number {
+  let n = 0;
+  for (let i = at; type[i] === '[' && type[i + 1] === ']'; i += 2) n++;
+  return n - 1;
+}
+
 /** JSON text → the value as text (strings unquoted; objects/lists as JSON) at a flat column's path. */
 function rawTextExpr(c: FlatColumn, alias: string): string {
   const [head, ...rest] = c.segments;
@@ -630,7 +801,7 @@ async function csvColumns(ws: Workspace, file: InputFile): Promise<TopColumn[]> 
     sniffed = undefined;
   }
   const names = header ?? sniffed?.map((c) => c.name) ?? [];
-  if (names.length === 0) throw new IngestError('ingest.no_header', `${basename(file.path)}: the file has no header row`, { hint: 'CSV files need a header row naming the columns' });
+  if (names.length === 0) throw new IngestError('ingest.no_header', `the file has no header row`, { hint: 'CSV files need a header row naming the columns' });
   const fits = sniffed && sniffed.length === names.length && sniffed.every((c, i) => c.name === names[i]);
   return names.map((name, i) => ({ name, type: fits ? sniffed![i]!.type : 'VARCHAR' }));
 }

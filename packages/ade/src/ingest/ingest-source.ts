@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { assertCanWrite, formatTableRef, ValidationError, type Principal } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
-import { Tokenizer, validateKeyring, type Keyring } from '../privacy/index.js';
+import { hmacPads, Tokenizer, validateKeyring, type Keyring } from '../privacy/index.js';
 import { IngestError } from './errors.js';
 import { ingestFile, type FileReport, type IngestStage } from './ingest-file.js';
 import type { SourceConfig } from './source-config.js';
@@ -36,7 +36,7 @@ export interface IngestReport {
   readonly bytes: number;
   readonly seconds: number;
   /** Detections summed over files: field, detector, rows. */
-  readonly detections: readonly { field: string; detector: string; rows: number; action: string }[];
+  readonly detections: readonly { field: string; detector: string; count: number; action: string }[];
 }
 
 /** Input files of a request: the given paths (files, folders, globs) or the source's location, sorted. */
@@ -77,6 +77,7 @@ export async function ingest(lake: Lake, principal: Principal, req: IngestReques
   }
   const keyring = validateKeyring(req.keyring);
   const tokenizer = new Tokenizer(keyring, { maxCacheSize: 1_000_000 });
+  const { ipad, opad } = hmacPads(keyring, tokenizer.keyId);
   const files = await resolveInputs(req.source, req.paths, req.baseDir);
   const run = await lake.catalog.createRun({
     kind: 'ingest',
@@ -89,7 +90,7 @@ export async function ingest(lake: Lake, principal: Principal, req: IngestReques
     for (const [i, file] of files.entries()) {
       req.signal?.throwIfAborted();
       req.onFile?.(file, i, files.length);
-      reports.push(await ingestFile({ lake, principal, source: req.source, tokenizer, ...(req.onStage ? { onStage: req.onStage } : {}) }, file));
+      reports.push(await ingestFile({ lake, principal, source: req.source, tokenizer, pads: { ipad, opad }, ...(req.onStage ? { onStage: req.onStage } : {}) }, file));
     }
   } catch (e) {
     await lake.catalog
@@ -111,12 +112,12 @@ export async function ingest(lake: Lake, principal: Principal, req: IngestReques
 
 function summary(reports: readonly FileReport[]) {
   const sum = (k: 'rowsRead' | 'rowsWritten' | 'quarantined' | 'deduplicated' | 'bytes') => reports.reduce((s, r) => s + r[k], 0);
-  const detections = new Map<string, { field: string; detector: string; rows: number; action: string }>();
+  const detections = new Map<string, { field: string; detector: string; count: number; action: string }>();
   for (const r of reports) {
     for (const d of r.detections) {
       const key = `${d.field}\u0000${d.detector}\u0000${d.action}`;
       const cur = detections.get(key);
-      if (cur) cur.rows += d.rows;
+      if (cur) cur.count += d.count;
       else detections.set(key, { ...d });
     }
   }

@@ -2,7 +2,8 @@ import { classifyFieldName, type Tokenizer } from '../privacy/index.js';
 import { quoteIdent, quoteLiteral } from '../kernel/index.js';
 import { plainPath, type FlatColumn } from './flatten.js';
 import type { FieldPolicy, SourceConfig } from './source-config.js';
-import { ipTransform, jsonTransform, redactTransform, scanTransform, tokenizeTransform, tokenKind, type ValueTransform } from './value-transforms.js';
+import { ASCII_TEXT, IPV4, ipv4NetworkSql, normalizeSql, tokenSql } from './sql-privacy.js';
+import { ipTransform, jsonTransform, scanTransform, tokenizeTransform, tokenKind, type ValueTransform } from './value-transforms.js';
 
 /**
  * Texts that could hold something a detector finds: a digit, `@`, `:`, or hex
@@ -14,6 +15,20 @@ export const CANDIDATE_REGEX = '[0-9@:]|[A-Fa-f]{2}-[A-Fa-f]{2}-|[A-Fa-f]{4}\\.[
 /** How one flat input column reaches the clean table. */
 export type ColumnPlan =
   | { readonly column: FlatColumn; readonly how: 'drop'; readonly why: string }
+  | {
+      readonly column: FlatColumn;
+      /**
+       * Free text, redacted span by span: DuckDB cuts candidate spans
+       * (CANDIDATE_SPAN_SOURCE), the detectors see each distinct span once,
+       * and DuckDB splices the replacements back.
+       */
+      readonly how: 'spans';
+      readonly policy: string;
+      /** A value that is one identifier and nothing else becomes its token (undeclared scan), not `[KIND:tok_…]`. */
+      readonly wholeToken: boolean;
+      /** undeclared: drop — a detection drops the column instead. */
+      readonly dropColumn: boolean;
+    }
   | { readonly column: FlatColumn; readonly how: 'sql'; readonly expr: (ref: string) => string; readonly policy: string }
   | {
       readonly column: FlatColumn;
@@ -26,6 +41,14 @@ export type ColumnPlan =
       readonly transform: ValueTransform;
       /** Undeclared scan: what a detection means. */
       readonly onFound?: 'replace' | 'drop-column' | 'reject-row';
+      /**
+       * Values DuckDB transforms itself (once per distinct value, in parallel):
+       * those `when` accepts get `expr`; only the rest go to JavaScript.
+       * `expr` may use the one-row table `_ade_keys` (HMAC pads).
+       */
+      readonly sqlFast?: { readonly when: (v: string) => string; readonly expr: (v: string) => string };
+      /** The field-name heuristic that made this column personal (reported as `name:<category>`). */
+      readonly nameCategory?: string;
     };
 
 /** The policy that governs `path`: its own, or that of the nearest enclosing field. */
@@ -121,11 +144,27 @@ export function planColumns(source: SourceConfig, columns: readonly FlatColumn[]
         continue;
       }
       if (policy.action === 'tokenize') {
-        plans.push({ column, how: 'map', policy: name, complete: true, transform: tokenizeTransform(tokenizer, tokenKind(column.path, policy.kind)) });
+        const kind = tokenKind(column.path, policy.kind);
+        plans.push({
+          column,
+          how: 'map',
+          policy: name,
+          complete: true,
+          transform: tokenizeTransform(tokenizer, kind),
+          sqlFast: { when: ASCII_TEXT, expr: (v) => tokenSql(normalizeSql(kind, v), '_ade_keys') },
+        });
       } else if (policy.action === 'redact') {
-        plans.push({ column, how: 'map', policy: name, complete: false, prefilter: CANDIDATE_REGEX, transform: redactTransform(tokenizer) });
+        plans.push({ column, how: 'spans', policy: name, wholeToken: false, dropColumn: false });
       } else if (policy.action === 'generalize' && policy.to === 'ip') {
-        plans.push({ column, how: 'map', policy: name, complete: true, transform: ipTransform(policy.v4Prefix, policy.v6Prefix) });
+        const prefix = policy.v4Prefix;
+        plans.push({
+          column,
+          how: 'map',
+          policy: name,
+          complete: true,
+          transform: ipTransform(policy.v4Prefix, policy.v6Prefix),
+          sqlFast: { when: IPV4, expr: (v) => ipv4NetworkSql(v, prefix) },
+        });
       }
       continue;
     }
@@ -152,15 +191,32 @@ export function planColumns(source: SourceConfig, columns: readonly FlatColumn[]
       plans.push({ column, how: 'sql', expr: (ref) => ref, policy: 'keep' });
       continue;
     }
-    plans.push({
-      column,
-      how: 'map',
-      policy: `undeclared:${source.undeclared}`,
-      complete: false,
-      ...(category ? {} : { prefilter: CANDIDATE_REGEX }),
-      transform: scanTransform(tokenizer, category),
-      onFound: source.undeclared === 'drop' ? 'drop-column' : source.undeclared === 'reject' ? 'reject-row' : 'replace',
-    });
+    if (category) {
+      // The name says it holds personal data: every value is tokenised.
+      const kind = tokenKind(column.path);
+      plans.push({
+        column,
+        how: 'map',
+        policy: `undeclared:${source.undeclared}`,
+        complete: source.undeclared !== 'reject',
+        transform: scanTransform(tokenizer, category),
+        nameCategory: category,
+        onFound: source.undeclared === 'drop' ? 'drop-column' : source.undeclared === 'reject' ? 'reject-row' : 'replace',
+        ...(source.undeclared === 'reject' ? {} : { sqlFast: { when: ASCII_TEXT, expr: (v: string) => tokenSql(normalizeSql(kind, v), '_ade_keys') } }),
+      });
+    } else if (source.undeclared === 'reject') {
+      plans.push({
+        column,
+        how: 'map',
+        policy: 'undeclared:reject',
+        complete: false,
+        prefilter: CANDIDATE_REGEX,
+        transform: scanTransform(tokenizer, undefined),
+        onFound: 'reject-row',
+      });
+    } else {
+      plans.push({ column, how: 'spans', policy: `undeclared:${source.undeclared}`, wholeToken: true, dropColumn: source.undeclared === 'drop' });
+    }
   }
   return plans;
 }
@@ -168,6 +224,14 @@ export function planColumns(source: SourceConfig, columns: readonly FlatColumn[]
 /** The distinct-values query of a map plan (value as text and how many rows hold it). */
 export function distinctSql(plan: ColumnPlan & { how: 'map' }, stage: string): string {
   const v = `CAST(${quoteIdent(plan.column.name)} AS VARCHAR)`;
-  const filter = plan.prefilter ? ` AND regexp_matches(${v}, ${quoteLiteral(plan.prefilter)})` : '';
+  const filter =
+    (plan.prefilter ? ` AND regexp_matches(${v}, ${quoteLiteral(plan.prefilter)})` : '') + (plan.sqlFast ? ` AND NOT coalesce(${plan.sqlFast.when(v)}, false)` : '');
   return `SELECT ${v} AS v, count(*) AS n FROM ${stage} WHERE ${quoteIdent(plan.column.name)} IS NOT NULL${filter} GROUP BY 1`;
+}
+
+/** The distinct values DuckDB transforms itself, with their results (joined into the clean SELECT). */
+export function sqlFastSql(plan: ColumnPlan & { how: 'map' }, stage: string): string | undefined {
+  if (!plan.sqlFast) return undefined;
+  const v = `CAST(${quoteIdent(plan.column.name)} AS VARCHAR)`;
+  return `SELECT d.v AS v, ${plan.sqlFast.expr('d.v')} AS t FROM (SELECT DISTINCT ${v} AS v FROM ${stage} WHERE ${quoteIdent(plan.column.name)} IS NOT NULL AND ${plan.sqlFast.when(v)}) AS d, _ade_keys`;
 }

@@ -1,7 +1,7 @@
 export { PrivacyError } from './errors.js';
 export { KNOWN_DEFAULT_KEYS, MIN_KEY_BYTES, isKnownDefaultKey, validateKeyring, type Keyring } from './keyring.js';
 export { PII_KINDS, isPiiKind, normalizeFor, type PiiKind } from './normalize.js';
-export { TOKEN_CHARS, TOKEN_PATTERN, TOKEN_PREFIX, Tokenizer, isToken, tokenize, type TokenizerOptions } from './tokenize.js';
+export { TOKEN_CHARS, TOKEN_PATTERN, TOKEN_PREFIX, Tokenizer, hmacPads, isToken, tokenize, type TokenizerOptions } from './tokenize.js';
 export { mask, type MaskOptions } from './mask.js';
 export {
   generalizeAge,
@@ -26,4 +26,4 @@ export { ipv6Detector } from './detectors/ipv6.js';
 export { macDetector } from './detectors/mac.js';
 export { DETECTORS, detectAll } from './detect.js';
 export { classifyFieldName, fieldWords, type FieldNameCategory } from './field-names.js';
-export { placeholderLabel, redact, type RedactResult } from './redact.js';
+export { CANDIDATE_SPAN_SOURCE, placeholderLabel, redact, redactBySpans, spanMayHoldPii, spanMayHoldPiiSql, type RedactResult } from './redact.js';

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { ValidationError } from '../kernel/index.js';
 import { PrivacyError } from './errors.js';
 import { validateKeyring, type Keyring } from './keyring.js';
@@ -119,4 +119,24 @@ export class Tokenizer {
     this.#young.clear();
     this.#old.clear();
   }
+}
+
+/**
+ * The HMAC-SHA256 inner and outer padded keys of a keyring key (RFC 2104), so
+ * that an engine can compute the same tokens itself:
+ * `tok_ + base64url(SHA256(opad ‖ SHA256(ipad ‖ m)))[0..22)`. As secret as the
+ * key: pass them to the engine as bound parameters, never in SQL text or logs.
+ */
+export function hmacPads(keyring: Keyring, keyId?: string): { keyId: string; ipad: Uint8Array; opad: Uint8Array } {
+  validateKeyring(keyring);
+  const id = keyId ?? keyring.activeKeyId;
+  let key = keyFor(keyring, id);
+  if (key.length > 64) key = createHash('sha256').update(key).digest();
+  const ipad = new Uint8Array(64).fill(0x36);
+  const opad = new Uint8Array(64).fill(0x5c);
+  for (let i = 0; i < key.length; i++) {
+    ipad[i]! ^= key[i]!;
+    opad[i]! ^= key[i]!;
+  }
+  return { keyId: id, ipad, opad };
 }

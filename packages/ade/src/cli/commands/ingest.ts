@@ -103,11 +103,11 @@ function print(ctx: CommandContext, r: IngestReport): void {
       if (f.quarantined) lines.push(`  ${f.file}: ${n(f.quarantined)} row(s) in quarantine.${r.source} (see: ade sql "FROM quarantine.${r.source}" --as engineer)`);
     }
     if (r.detections.length) {
-      lines.push('  personal data found in fields no policy names:');
+      lines.push('  personal data found (values per field and detector):');
       lines.push(
         renderTable(
-          ['field', 'detector', 'rows', 'action'],
-          r.detections.map((d) => [d.field, d.detector, n(d.rows), d.action]),
+          ['field', 'detector', 'found', 'action'],
+          r.detections.map((d) => [d.field, d.detector, n(d.count), d.action]),
         )
           .split('\n')
           .map((l) => `    ${l}`)

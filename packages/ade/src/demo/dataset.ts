@@ -31,7 +31,8 @@ export interface DatasetFiles {
   readonly products: string;
   readonly orders: string;
   readonly events: string;
-  readonly counts: { customers: number; products: number; orders: number; events: number };
+  readonly support: string;
+  readonly counts: { customers: number; products: number; orders: number; events: number; tickets: number };
 }
 
 const CATEGORIES = ['Coffee', 'Tea', 'Equipment', 'Accessories', 'Snacks', 'Gift cards'] as const;
@@ -96,7 +97,7 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
   const customersPath = join(dir, 'customers.csv');
   const cs = createWriteStream(customersPath);
   await write(cs, 'customer_id,first_name,last_name,email,phone,street_address,city,postal_code,country,birth_date,signup_at,plan,marketing_opt_in\n');
-  const customers: { id: number; signup: number; country: string; plan: string; activity: number }[] = [];
+  const customers: { id: number; signup: number; country: string; plan: string; activity: number; email: string; phone: string; name: string }[] = [];
   for (let i = 1; i <= opts.customers; i++) {
     const first = f.person.firstName();
     const last = f.person.lastName();
@@ -108,13 +109,15 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
       { value: PLANS[2], weight: 17 },
       { value: PLANS[3], weight: 8 },
     ]);
-    customers.push({ id: i, signup, country, plan, activity: f.number.float({ min: 0.2, max: 2.5 }) * (plan === 'free' ? 0.6 : 1.2) });
+    const email = f.internet.email({ firstName: first, lastName: last }).toLowerCase();
+    const phone = f.phone.number({ style: 'international' });
+    customers.push({ id: i, signup, country, plan, activity: f.number.float({ min: 0.2, max: 2.5 }) * (plan === 'free' ? 0.6 : 1.2), email, phone, name: `${first} ${last}` });
     const row = [
       i,
       first,
       last,
-      f.internet.email({ firstName: first, lastName: last }).toLowerCase(),
-      f.phone.number({ style: 'international' }),
+      email,
+      phone,
       f.location.streetAddress(),
       f.location.city(),
       f.location.zipCode(),
@@ -158,6 +161,8 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
         total: Math.round((gross - discount) * 100) / 100,
         payment: { card_number: f.finance.creditCardNumber({ issuer: 'visa' }), card_expiry: `${f.number.int({ min: 1, max: 12 })}/${f.number.int({ min: 27, max: 31 })}` },
         client_ip: f.internet.ipv4(),
+        // A field nobody declared, where customers type whatever they like.
+        gift_message: giftMessage(f, c),
       };
       await write(os, JSON.stringify(order) + '\n');
       tick(1);
@@ -190,22 +195,85 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
         user_id: customer ? String(customer.id) : null,
         event: steps[s],
         timestamp: new Date(at).toISOString(),
-        properties: s === 0 ? { referrer: f.helpers.arrayElement(['direct', 'search', 'social', 'email', 'partner']) } : { product_id: product.id, category: product.category, price: product.price },
+        properties:
+          s === 0
+            ? { referrer: f.helpers.arrayElement(['direct', 'search', 'social', 'email', 'partner']) }
+            : s === 4 && customer
+              ? { product_id: product.id, category: product.category, price: product.price, receipt_email: customer.email }
+              : { product_id: product.id, category: product.category, price: product.price },
         context: { os: os_, device, app_version: f.helpers.arrayElement(['4.1.0', '4.2.0', '4.2.1', '4.3.0']), ip },
       };
-      await write(es, JSON.stringify(event) + '\n');
+      const line = JSON.stringify(event) + '\n';
+      await write(es, line);
+      // Mobile clients resend an event now and then: same event id, same content.
+      if (f.datatype.boolean({ probability: 0.01 })) await write(es, line);
+      // A client crashed mid-write once: a truncated line the ingest must quarantine, not drop.
+      if (v === Math.floor(visits / 2) && s === 0) await write(es, line.slice(0, Math.floor(line.length / 2)) + '\n');
       events++;
       tick(1);
     }
   }
   es.end();
   await finished(es);
+
+  // support tickets: free text where customers paste whatever they think helps
+  const supportPath = join(dir, 'support.ndjson');
+  const ss = createWriteStream(supportPath);
+  const tickets = Math.max(20, Math.round(opts.customers * 0.3));
+  for (let t = 1; t <= tickets; t++) {
+    const c = customers[f.number.int({ min: 0, max: customers.length - 1 })]!;
+    const created = f.number.int({ min: Math.max(c.signup, start), max: end - 1 });
+    const ticket = {
+      ticket_id: t,
+      customer_id: c.id,
+      created_at: new Date(created).toISOString(),
+      channel: f.helpers.arrayElement(['email', 'chat', 'phone']),
+      topic: f.helpers.arrayElement(['delivery', 'refund', 'billing', 'account', 'product']),
+      body: ticketBody(f, c),
+      satisfaction: f.helpers.maybe(() => f.number.int({ min: 1, max: 5 }), { probability: 0.6 }) ?? null,
+    };
+    await write(ss, JSON.stringify(ticket) + '\n');
+  }
+  ss.end();
+  await finished(ss);
   onProgress?.(total, total);
   return {
     customers: customersPath,
     products: productsPath,
     orders: ordersPath,
     events: eventsPath,
-    counts: { customers: opts.customers, products: opts.products, orders: orderId, events },
+    support: supportPath,
+    counts: { customers: opts.customers, products: opts.products, orders: orderId, events, tickets },
   };
+}
+
+type PersonalCustomer = { email: string; phone: string; name: string };
+
+/** Mostly harmless text; now and then a phone number or an email address. */
+function giftMessage(f: Faker, c: PersonalCustomer): string | null {
+  const r = f.number.float({ min: 0, max: 1 });
+  if (r < 0.6) return null;
+  if (r < 0.85) return f.helpers.arrayElement(['Happy birthday!', 'Enjoy the beans :)', 'Congrats on the new job', 'For the office, thanks team']);
+  if (r < 0.93) return `Please call ${c.phone} when you arrive`;
+  return `Send the invoice to ${c.email}, thanks`;
+}
+
+/** A support message; many carry contact details or a card number the customer pasted in. */
+function ticketBody(f: Faker, c: PersonalCustomer): string {
+  const opener = f.helpers.arrayElement([
+    'Hi, my order has not arrived yet.',
+    'Hello, I was charged twice for the same order.',
+    'The grinder I bought stopped working after a week.',
+    'Can I change the delivery address of my subscription?',
+    'I would like a refund for the damaged bag of beans.',
+  ]);
+  const extra = f.helpers.weightedArrayElement([
+    { value: '', weight: 40 },
+    { value: ` You can reach me at ${c.email}.`, weight: 20 },
+    { value: ` Call me on ${c.phone} please.`, weight: 15 },
+    { value: ` The card was ${f.finance.creditCardNumber({ issuer: 'mastercard' })}.`, weight: 10 },
+    { value: ` Refund to my account ${f.finance.iban({ formatted: true, countryCode: 'DE' })} please.`, weight: 8 },
+    { value: ` My IP is ${f.internet.ipv4()} if that helps.`, weight: 7 },
+  ]);
+  return `${opener}${extra} Thanks!`;
 }

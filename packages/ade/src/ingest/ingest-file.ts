@@ -240,9 +240,11 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
     if (file.format === 'csv' || file.format === 'tsv') sampled = sampled.map((c) => (pinned?.find((p) => p.name === c.name) ? { ...c, type: pinned.find((p) => p.name === c.name)!.type } : c));
     const known = new Map((pinned ?? []).map((c) => [c.name, c]));
     const fresh = sampled.filter((c) => !known.has(c.name));
-    top = [...(pinned ?? []), ...fresh];
-    if (!pinned) added = [];
-    else added = fresh.map((c) => c.name);
+    // Declared types keep the file's column order; a schema pinned from an earlier file keeps the table's.
+    top = source.schema
+      ? [...sampled.map((c) => known.get(c.name) ?? c), ...(pinned ?? []).filter((c) => !sampled.some((x) => x.name === c.name))]
+      : [...(pinned ?? []), ...fresh];
+    added = pinned && !source.schema ? fresh.map((c) => c.name) : [];
     flat = flattenColumns(top);
     const freshNames = new Set(fresh.map((c) => c.name));
     rejectedNew = pinned && source.onSchemaChange === 'reject' ? flat.filter((c) => freshNames.has(c.segments[0]!)) : [];

@@ -1,13 +1,14 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
-import { DATASET_SCALES, DEMO_END_DATE, runDemo, type DatasetScale, type DemoReport } from '../../demo/index.js';
+import { DATASET_SCALES, DEMO_END_DATE, DEMO_SOURCES_YAML, runDemo, type DatasetScale, type DemoReport } from '../../demo/index.js';
 import { ValidationError } from '../../kernel/index.js';
 import { openContext, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../durations.js';
 import { renderTable } from '../output.js';
 import { createProgress } from '../progress.js';
 import { PROJECT_FILE } from '../project.js';
+import { createKeyring, keyringLocation, loadKeyring } from '../keyring-file.js';
 import { initProject } from './init.js';
 
 export interface DemoCommandOptions extends GlobalOptions {
@@ -23,7 +24,16 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions): Promis
   if (!Number.isInteger(seed)) throw new ValidationError(`--seed must be an integer, not ${opts.seed}`);
   const target = resolve(dir);
   if (!existsSync(join(target, PROJECT_FILE))) await initProject(target, { name: 'ade-demo' });
+  // The demo's sources go into its ade.yaml, so that `ade ingest <source>` works there afterwards.
+  if (!/^sources:/m.test(readFileSync(join(target, PROJECT_FILE), 'utf8'))) appendFileSync(join(target, PROJECT_FILE), DEMO_SOURCES_YAML);
   const ctx = await openContext({ ...opts, project: target, as: undefined });
+  // Ingest needs a key: the demo makes one (random, outside the project) unless the project has one.
+  const location = keyringLocation(ctx.project, process.env);
+  if (location.kind === 'file' && !existsSync(location.path)) {
+    createKeyring(location.path, { source: location.source });
+    ctx.out.info(`created a keyring for the demo at ${location.path} (keep it: tokens cannot be rebuilt without it)`);
+  }
+  const keyring = loadKeyring(location);
   const progress = createProgress(ctx.out);
   ctx.out.info(`ade demo: project ${target} (scale ${scale}, seed ${seed})`);
   let report: DemoReport;
@@ -32,6 +42,9 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions): Promis
       scale,
       seed,
       endDate: DEMO_END_DATE,
+      sources: ctx.project.sources,
+      keyring,
+      projectDir: target,
       engineer: { name: 'demo:engineer', role: 'engineer' },
       analyst: { name: 'demo:analyst', role: 'analyst' },
       onStep: (step, done, total) => {
@@ -49,7 +62,26 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions): Promis
 
 function render(r: DemoReport, dir: string): string {
   const out: string[] = [];
-  out.push(pc.bold(`Dataset: ${r.dataset.customers.toLocaleString('en-US')} customers, ${r.dataset.products} products, ${r.dataset.orders.toLocaleString('en-US')} orders, ${r.dataset.events.toLocaleString('en-US')} events`));
+  out.push(
+    pc.bold(
+      `Dataset: ${r.dataset.customers.toLocaleString('en-US')} customers, ${r.dataset.products} products, ${r.dataset.orders.toLocaleString('en-US')} orders, ${r.dataset.events.toLocaleString('en-US')} events, ${r.dataset.tickets.toLocaleString('en-US')} support tickets`,
+    ),
+  );
+  out.push('', pc.bold('Ingest: raw copy, quarantine, obfuscation at the door'));
+  out.push(
+    renderTable(
+      ['source', 'read', 'written', 'quarantined', 'duplicates', 'personal data found'],
+      r.ingests.map((i) => [
+        i.source,
+        i.rowsRead.toLocaleString('en-US'),
+        i.rowsWritten.toLocaleString('en-US'),
+        i.quarantined,
+        i.deduplicated,
+        summarize(i.detections),
+      ]),
+    ),
+  );
+  out.push('');
   out.push(
     renderTable(
       ['table', 'rows', 'files', 'parquet', 'seconds', 'snapshot'],
@@ -61,8 +93,19 @@ function render(r: DemoReport, dir: string): string {
     out.push(renderTable(a.columns, a.rows.map((row) => a.columns.map((c) => row[c]))));
   }
   out.push('', pc.bold('Privacy sandbox'), `  as analyst: ${a(r.sandbox.query)} → ${r.sandbox.refused ? pc.green('refused') : pc.red('ALLOWED')}: ${r.sandbox.message}`);
-  out.push('', `Done in ${r.seconds.toFixed(1)} s. Explore it:`, `  cd ${dir}`, '  npx ade tables', '  npx ade sql "SELECT plan, count(*) FROM clean.customers GROUP BY 1"', '  npx ade describe clean.orders', '  npx ade sql "SELECT * FROM raw.customers LIMIT 3" --as engineer');
+  out.push('', `Done in ${r.seconds.toFixed(1)} s. Explore it:`, `  cd ${dir}`, '  npx ade tables', '  npx ade sql "SELECT plan, count(*) FROM clean.customers GROUP BY 1"', '  npx ade describe clean.orders', '  npx ade sql "SELECT topic, body FROM clean.support LIMIT 5"', '  npx ade sql "FROM quarantine.events" --as engineer');
   return out.join('\n');
+}
+
+/** `gift_message: phone 12, email 3` — fields and detectors, most found first. */
+function summarize(ds: readonly { field: string; detector: string; count: number }[]): string {
+  const byField = new Map<string, string[]>();
+  for (const d of [...ds].sort((x, y) => y.count - x.count)) {
+    const list = byField.get(d.field) ?? [];
+    list.push(`${d.detector} ${d.count.toLocaleString('en-US')}`);
+    byField.set(d.field, list);
+  }
+  return [...byField].map(([f, l]) => `${f}: ${l.join(', ')}`).join('; ') || '—';
 }
 
 function a(s: string): string {

@@ -304,6 +304,8 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
       } catch {
         typed = header.map((h) => ({ name: h, type: 'VARCHAR' }));
       }
+      // The sniffer reads everything as text once a file is malformed: infer from the rows that parsed.
+      if (typed.every((c) => c.type === 'VARCHAR')) typed = await inferTextTypes(ws, goodPath, header);
       const byName = new Map([...(pinned ?? []), ...typed].map((c) => [c.name, c.type]));
       const known = new Set((pinned ?? []).map((c) => c.name));
       top = [...(pinned ?? []), ...header.filter((h) => !known.has(h)).map((h) => ({ name: h, type: byName.get(h) ?? 'VARCHAR' }))];
@@ -790,6 +792,21 @@ function csvRead(file: InputFile, top: readonly TopColumn[]): string {
   const delim = file.format === 'tsv' ? '\t' : ',';
   const cols = `{${top.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}`;
   return `read_csv(${quoteLiteral(file.path)}, header=true, delim=${quoteLiteral(delim)}, quote='"', escape='"', auto_detect=false, strict_mode=true, null_padding=false, columns=${cols}${compressionArg(file)})`;
+}
+
+/**
+ * Types for text columns from their values: the narrowest of BIGINT, DOUBLE,
+ * BOOLEAN, DATE, TIMESTAMP that every non-empty value converts to, else VARCHAR.
+ */
+async function inferTextTypes(ws: Workspace, goodPath: string, names: readonly string[]): Promise<TopColumn[]> {
+  if (names.length === 0) return [];
+  const candidates = ['BIGINT', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP'];
+  const checks = names.flatMap((n, i) =>
+    candidates.map((t) => `bool_and(${quoteIdent(n)} IS NULL OR TRY_CAST(${quoteIdent(n)} AS ${t}) IS NOT NULL) AS c${i}_${t}`),
+  );
+  const cols = `{${names.map((n) => `${quoteLiteral(n)}: 'VARCHAR'`).join(', ')}}`;
+  const [row] = await ws.all(`SELECT ${checks.join(', ')} FROM read_json(${quoteLiteral(goodPath)}, format='newline_delimited', columns=${cols})`);
+  return names.map((name, i) => ({ name, type: candidates.find((t) => row?.[`c${i}_${t}`] === true) ?? 'VARCHAR' }));
 }
 
 /** CSV columns: the header (read by us) with DuckDB's sniffed types, VARCHAR where unsure. */

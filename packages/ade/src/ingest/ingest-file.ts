@@ -8,7 +8,7 @@ import type { Workspace } from '../engine/index.js';
 import { formatTableRef, quoteIdent, quoteLiteral, uuidv5, uuidv7, type Principal, type TableRef } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
 import { detectInput, readCsvHeader, sniffCsvSql, type InputFile } from '../lake/input-format.js';
-import { CANDIDATE_SPAN_SOURCE, detectAll, placeholderLabel, redactBySpans, spanMayHoldPiiSql, type Tokenizer } from '../privacy/index.js';
+import { CANDIDATE_SPAN_SOURCE, detectAll, emailDetector, placeholderLabel, redactBySpans, spanMayHoldPiiSql, type Tokenizer } from '../privacy/index.js';
 import { IngestError, scrub, scrubText } from './errors.js';
 import { flattenColumns, plainPath, typedExpr, type FlatColumn } from './flatten.js';
 import { distinctSql, planColumns, sqlFastSql, type ColumnPlan } from './plan.js';
@@ -484,7 +484,10 @@ async function buildMaps(ws: Workspace, plans: readonly ColumnPlan[], stage: str
  * nothing was found.
  */
 function spanTransform(span: string, tokenizer: Tokenizer): { text: string; token: string | null; found: string[] } | undefined {
-  const found = detectAll(span);
+  // Most spans with an `@` are one email address and nothing else: one detector, not eight.
+  const email = span.includes('@') ? emailDetector.find(span) : [];
+  const whole = email.length === 1 && email[0]!.start === 0 && email[0]!.end === span.length;
+  const found = whole ? [{ ...email[0]!, detector: emailDetector.name, kind: emailDetector.kind }] : detectAll(span);
   if (found.length === 0) return undefined;
   let text = '';
   let at = 0;

@@ -557,7 +557,11 @@ async function finish(
       const fast = sqlFastSql(plan, s);
       let mapped = `${alias}.t`;
       let hit = `${alias}.v IS NOT NULL`;
-      if (fast) {
+      if (plan.sqlFast?.perRow) {
+        const v = `CAST(${ref} AS VARCHAR)`;
+        mapped = `CASE WHEN ${plan.sqlFast.when(v)} THEN ${plan.sqlFast.expr(v)} ELSE ${alias}.t END`;
+        hit = `(${plan.sqlFast.when(v)} OR ${alias}.v IS NOT NULL)`;
+      } else if (fast) {
         const f = `f_${joins.length}`;
         joins.push(`LEFT JOIN (${fast}) AS ${f} ON ${f}.v = CAST(${ref} AS VARCHAR)`);
         mapped = `CASE WHEN ${f}.v IS NOT NULL THEN ${f}.t ELSE ${alias}.t END`;

@@ -110,6 +110,32 @@ describe('ingest', () => {
     assert.deepEqual(fields, ['contact:email', 'note:email', 'owner_name:name:person_name', 'properties.backup:phone']);
   });
 
+  it('should mask and generalize in DuckDB as the JavaScript functions do', async () => {
+    const src = source('general', {}, {
+      ip: { action: 'generalize', to: 'ip', v4Prefix: 24, v6Prefix: 48 },
+      zip: { action: 'generalize', to: 'zip', digits: 3 },
+      born: { action: 'generalize', to: 'year' },
+      seen: { action: 'generalize', to: 'day' },
+      age: { action: 'generalize', to: 'age', band: 10 },
+      lat: { action: 'generalize', to: 'coordinate', decimals: 2 },
+      card: { action: 'mask', keepLast: 4 },
+    });
+    const f = await file(
+      ndjson([
+        { id: 1, ip: '192.0.2.17', zip: '94107', born: '1984-07-03', seen: '2026-03-07T12:30:00Z', age: 37, lat: 52.520008, card: '4111111111111111' },
+        { id: 2, ip: '2001:db8:85a3::8a2e:370:7334', zip: 'SW1A 1AA', born: '2001-01-01', seen: '2026-03-08T00:00:00Z', age: 95, lat: -33.868, card: '12' },
+        { id: 3, ip: 'not an ip', zip: null, born: null, seen: null, age: null, lat: null, card: null },
+      ]),
+    );
+    await run(src, [f]);
+    const got = await rows('SELECT id, ip, zip, born, CAST(seen AS VARCHAR) AS seen, age, lat, card FROM clean.general ORDER BY id');
+    assert.deepEqual(got, [
+      { id: 1, ip: '192.0.2.0/24', zip: '941', born: 1984, seen: '2026-03-07', age: '30-39', lat: 52.52, card: '************1111' },
+      { id: 2, ip: '2001:db8:85a3::/48', zip: 'SW1', born: 2001, seen: '2026-03-08', age: '90+', lat: -33.87, card: '**' },
+      { id: 3, ip: null, zip: null, born: null, seen: null, age: null, lat: null, card: null },
+    ]);
+  });
+
   it('should drop or reject undeclared fields that hold personal data, as the source says', async () => {
     const rowsIn = ndjson([{ id: 1, memo: 'hello' }, { id: 2, memo: 'reach me at z@x.io' }, { id: 3, memo: 'fine' }]);
     const dropped = await run(source('undecl_drop', { undeclared: 'drop' }), [await file(rowsIn)]);

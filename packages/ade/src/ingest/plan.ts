@@ -46,7 +46,12 @@ export type ColumnPlan =
        * those `when` accepts get `expr`; only the rest go to JavaScript.
        * `expr` may use the one-row table `_ade_keys` (HMAC pads).
        */
-      readonly sqlFast?: { readonly when: (v: string) => string; readonly expr: (v: string) => string };
+      readonly sqlFast?: {
+        readonly when: (v: string) => string;
+        readonly expr: (v: string) => string;
+        /** Cheap enough to evaluate on every row (no distinct values and join). */
+        readonly perRow?: boolean;
+      };
       /** The field-name heuristic that made this column personal (reported as `name:<category>`). */
       readonly nameCategory?: string;
     };
@@ -163,7 +168,7 @@ export function planColumns(source: SourceConfig, columns: readonly FlatColumn[]
           policy: name,
           complete: true,
           transform: ipTransform(policy.v4Prefix, policy.v6Prefix),
-          sqlFast: { when: IPV4, expr: (v) => ipv4NetworkSql(v, prefix) },
+          sqlFast: { when: IPV4, expr: (v) => ipv4NetworkSql(v, prefix), perRow: true },
         });
       }
       continue;
@@ -231,7 +236,7 @@ export function distinctSql(plan: ColumnPlan & { how: 'map' }, stage: string): s
 
 /** The distinct values DuckDB transforms itself, with their results (joined into the clean SELECT). */
 export function sqlFastSql(plan: ColumnPlan & { how: 'map' }, stage: string): string | undefined {
-  if (!plan.sqlFast) return undefined;
+  if (!plan.sqlFast || plan.sqlFast.perRow) return undefined;
   const v = `CAST(${quoteIdent(plan.column.name)} AS VARCHAR)`;
   return `SELECT d.v AS v, ${plan.sqlFast.expr('d.v')} AS t FROM (SELECT DISTINCT ${v} AS v FROM ${stage} WHERE ${quoteIdent(plan.column.name)} IS NOT NULL AND ${plan.sqlFast.when(v)}) AS d, _ade_keys`;
 }

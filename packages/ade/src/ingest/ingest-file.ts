@@ -108,10 +108,10 @@ type TopColumn = { name: string; type: string };
  * The batch id is derived from the source and the content hash, so a retry
  * after a crash finds what was already committed and does not repeat it.
  */
-export async function ingestFile(ctx: IngestFileContext, path: string): Promise<FileReport> {
+export async function ingestFile(ctx: IngestFileContext, path: string, originalName?: string): Promise<FileReport> {
   const started = performance.now();
   const { lake, source } = ctx;
-  const name = basename(path);
+  const name = originalName ?? basename(path);
   ctx.onStage?.('hashing');
   const info = await stat(path);
   // One read both hashes the file and makes the byte-for-byte copy for the raw zone.
@@ -161,7 +161,7 @@ export async function ingestFile(ctx: IngestFileContext, path: string): Promise<
   const ws = await lake.engine.openWorkspace({ workDir: join(workDir, 'ws'), readPaths: [stored], tables: binding ? [binding] : [] });
   try {
     await ws.runWithBlobs('CREATE TEMP TABLE _ade_keys AS SELECT CAST($1 AS BLOB) AS ipad, CAST($2 AS BLOB) AS opad', [ctx.pads.ipad, ctx.pads.opad]);
-    const input = detectInput(path, source.format);
+    const input = detectInput(name, source.format);
     const compression = source.compression === 'auto' ? input.compression : source.compression;
     const file: InputFile = { path: stored, format: source.format, compression };
     const report: PipelineReport = await runPipeline(ctx, ws, file, { rawKey, fileName: name, batchId, contentHash, clean, quarantine, cleanColumns: cleanPinned?.schema.columns });

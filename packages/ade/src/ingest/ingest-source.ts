@@ -1,6 +1,11 @@
-import { stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
+import type { ObjectStore } from '../storage/index.js';
 import { assertCanWrite, formatTableRef, ValidationError, type Principal } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
 import { hmacPads, Tokenizer, validateKeyring, type Keyring } from '../privacy/index.js';
@@ -16,6 +21,12 @@ export interface IngestRequest {
   readonly baseDir: string;
   /** Keys for tokens. Ingest refuses to run without one, or with a known default key. */
   readonly keyring: Keyring | undefined;
+  /**
+   * Opens the bucket of an `s3://bucket/prefix/*.ndjson` location (the CLI
+   * builds it from the project's storage settings). Without it such locations
+   * are refused.
+   */
+  readonly openBucket?: (bucket: string) => Promise<ObjectStore>;
   readonly onFile?: (file: string, index: number, total: number) => void;
   readonly onStage?: (stage: IngestStage, fraction?: number) => void;
   readonly signal?: AbortSignal;
@@ -39,7 +50,21 @@ export interface IngestReport {
   readonly detections: readonly { field: string; detector: string; count: number; action: string }[];
 }
 
-/** Input files of a request: the given paths (files, folders, globs) or the source's location, sorted. */
+/** One input: a local file, or an object fetched from a bucket into a temporary file. */
+export interface InputRef {
+  /** Local path ade reads. */
+  readonly path: string;
+  /** Where it came from (`s3://bucket/key` or the local path). */
+  readonly origin: string;
+}
+
+const GLOB = /[*?[{]/;
+
+/**
+ * Input files of a request, sorted: the given paths (files, folders, globs)
+ * or the source's location. `s3://bucket/prefix/glob` lists the bucket; its
+ * objects are returned as origins to fetch (see `fetchInput`).
+ */
 export async function resolveInputs(source: SourceConfig, paths: readonly string[] | undefined, baseDir: string): Promise<string[]> {
   const patterns = paths && paths.length ? paths : source.location ? [source.location] : [];
   if (patterns.length === 0) {
@@ -50,16 +75,52 @@ export async function resolveInputs(source: SourceConfig, paths: readonly string
   }
   const out = new Set<string>();
   for (const p of patterns) {
+    if (p.startsWith('s3://')) {
+      out.add(p);
+      continue;
+    }
     const abs = isAbsolute(p) ? p : resolve(baseDir, p);
     const info = await stat(abs).catch(() => undefined);
     if (info?.isFile()) out.add(abs);
     else if (info?.isDirectory()) for (const f of await glob('**/*', { cwd: abs, absolute: true, onlyFiles: true, dot: false })) out.add(f);
-    else if (/[*?[{]/.test(p)) for (const f of await glob(abs, { absolute: true, onlyFiles: true, dot: false, expandDirectories: false })) out.add(f);
+    else if (GLOB.test(p)) for (const f of await glob(abs, { absolute: true, onlyFiles: true, dot: false, expandDirectories: false })) out.add(f);
     else {
       throw new ValidationError(`no such file or folder: ${p}`, { code: 'ingest.no_file', hint: 'check the path', details: { path: p } });
     }
   }
   return [...out].sort();
+}
+
+/** `s3://bucket/a/b/*.ndjson` → bucket, the listing prefix (up to the first glob character's folder) and a matcher. */
+export function parseBucketLocation(url: string): { bucket: string; prefix: string; matches: (key: string) => boolean } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m || !m[1]) throw new ValidationError(`not an object-store location: ${url}`, { code: 'ingest.bad_location', hint: 'e.g. s3://my-bucket/landing/events/*.ndjson.gz' });
+  const bucket = m[1];
+  const rest = m[2] ?? '';
+  const globAt = rest.search(GLOB);
+  if (globAt < 0) {
+    // A prefix: everything under it (a folder), or exactly one object.
+    const prefix = rest;
+    return { bucket, prefix, matches: (key) => key === prefix || key.startsWith(prefix.endsWith('/') || prefix === '' ? prefix : `${prefix}/`) };
+  }
+  const prefix = rest.slice(0, rest.lastIndexOf('/', globAt) + 1);
+  const isMatch = picomatch(rest, { dot: false });
+  return { bucket, prefix, matches: (key) => isMatch(key) };
+}
+
+/** The objects an `s3://` location names, sorted by key. */
+export async function listBucketInputs(url: string, openBucket: IngestRequest['openBucket']): Promise<string[]> {
+  if (!openBucket) {
+    throw new ValidationError(`the location ${url} is in an object store, and none is configured`, {
+      code: 'ingest.no_bucket',
+      hint: 'object-store locations use the credentials and endpoint of the project storage (storage: kind: s3)',
+    });
+  }
+  const { bucket, prefix, matches } = parseBucketLocation(url);
+  const store = await openBucket(bucket);
+  const keys: string[] = [];
+  for await (const o of store.list(prefix)) if (matches(o.key) && !o.key.endsWith('/')) keys.push(`s3://${bucket}/${o.key}`);
+  return keys.sort();
 }
 
 /**
@@ -78,7 +139,13 @@ export async function ingest(lake: Lake, principal: Principal, req: IngestReques
   const keyring = validateKeyring(req.keyring);
   const tokenizer = new Tokenizer(keyring, { maxCacheSize: 1_000_000 });
   const { ipad, opad } = hmacPads(keyring, tokenizer.keyId);
-  const files = await resolveInputs(req.source, req.paths, req.baseDir);
+  const resolved = await resolveInputs(req.source, req.paths, req.baseDir);
+  const files: string[] = [];
+  for (const f of resolved) {
+    if (f.startsWith('s3://')) files.push(...(await listBucketInputs(f, req.openBucket)));
+    else files.push(f);
+  }
+  let fetchDir: string | undefined;
   const run = await lake.catalog.createRun({
     kind: 'ingest',
     target: formatTableRef({ zone: 'clean', name: req.source.name }),
@@ -90,13 +157,34 @@ export async function ingest(lake: Lake, principal: Principal, req: IngestReques
     for (const [i, file] of files.entries()) {
       req.signal?.throwIfAborted();
       req.onFile?.(file, i, files.length);
-      reports.push(await ingestFile({ lake, principal, source: req.source, tokenizer, pads: { ipad, opad }, ...(req.onStage ? { onStage: req.onStage } : {}) }, file));
+      let local = file;
+      if (file.startsWith('s3://')) {
+        // Objects are fetched into a private temporary folder, ingested, and removed.
+        fetchDir ??= await mkdtemp(join(tmpdir(), 'ade-fetch-'));
+        const { bucket } = parseBucketLocation(file);
+        const key = file.slice(`s3://${bucket}/`.length);
+        local = join(fetchDir, `${i}-${basename(key)}`);
+        const store = await req.openBucket!(bucket);
+        await pipeline(await store.getStream(key), createWriteStream(local, { flags: 'wx' }));
+      }
+      try {
+        const report = await ingestFile(
+          { lake, principal, source: req.source, tokenizer, pads: { ipad, opad }, ...(req.onStage ? { onStage: req.onStage } : {}) },
+          local,
+          file.startsWith('s3://') ? basename(file) : undefined,
+        );
+        reports.push(file === local ? report : { ...report, file });
+      } finally {
+        if (local !== file) await rm(local, { force: true });
+      }
     }
   } catch (e) {
     await lake.catalog
       .updateRun(run.id, { state: 'failed', error: e instanceof Error ? e.message : String(e), info: summary(reports) })
       .catch(() => undefined);
     throw e;
+  } finally {
+    if (fetchDir) await rm(fetchDir, { recursive: true, force: true });
   }
   const report: IngestReport = {
     source: req.source.name,

@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { NotFoundError } from '../../kernel/index.js';
-import { ingest, resolveInputs, type IngestReport } from '../../ingest/index.js';
+import { ingest, listBucketInputs, resolveInputs, type IngestReport } from '../../ingest/index.js';
+import { openObjectStore, type ObjectStore } from '../../storage/index.js';
 import type { CommandContext } from '../context.js';
 import { formatBytes } from '../durations.js';
 import { keyringLocation, loadKeyring } from '../keyring-file.js';
@@ -16,78 +18,114 @@ export interface IngestOptions {
 
 /** `ade ingest <source> [path…]`: new files of a source through the privacy path; `--watch` keeps polling. */
 export async function ingestCommand(ctx: CommandContext, sourceName: string, paths: readonly string[], opts: IngestOptions, env: Env): Promise<IngestReport | undefined> {
-  const source = ctx.project.sources.find((s) => s.name === sourceName);
-  if (!source) {
+  const found = ctx.project.sources.find((s) => s.name === sourceName);
+  if (!found) {
     throw new NotFoundError('source', sourceName, {
       hint: ctx.project.sources.length ? `sources in ade.yaml: ${ctx.project.sources.map((s) => s.name).join(', ')}` : 'declare sources under `sources:` in ade.yaml',
     });
   }
+  const source = found;
   const keyring = loadKeyring(keyringLocation(ctx.project, env));
-  const once = async (files?: readonly string[]) => {
-    const progress = createProgress(ctx.out);
-    let label = '';
-    try {
-      return await ingest(ctx.lake, ctx.principal, {
-        source,
-        ...(files ? { paths: files } : paths.length ? { paths } : {}),
-        baseDir: ctx.project.dir,
-        keyring,
-        onFile: (file, i, total) => {
-          label = `${i + 1}/${total} ${file.split('/').at(-1)}`;
-        },
-        onStage: (stage, fraction) => {
-          progress.stage(`${label} ${stage}`, 1000);
-          if (fraction !== undefined) progress.tick(Math.round(fraction * 1000), 1000);
-        },
-      });
-    } finally {
-      progress.stop();
+  // s3:// locations use the project's S3 settings (endpoint, credentials), or the AWS defaults.
+  const buckets = new Map<string, Promise<ObjectStore>>();
+  const storage = ctx.project.lake.storage;
+  const openBucket = (bucket: string): Promise<ObjectStore> => {
+    let store = buckets.get(bucket);
+    if (!store) {
+      const cacheDir = join(ctx.project.dir, '.ade', 'fetch-cache', bucket);
+      store =
+        storage.kind === 's3'
+          ? openObjectStore({ ...storage, bucket, prefix: '', cacheDir })
+          : openObjectStore({ kind: 's3', bucket, prefix: '', region: 'us-east-1', cacheDir });
+      buckets.set(bucket, store);
     }
+    return store;
   };
-  if (!opts.watch) {
-    const report = await once();
-    print(ctx, report);
-    return report;
-  }
-  // --watch: poll the location; a file is taken once its size and time stay the same for one interval.
-  const intervalMs = Math.max(200, Number(opts.interval ?? '2') * 1000);
-  const seen = new Map<string, string>();
-  const stable = new Map<string, string>();
-  const done = new Set<string>();
-  ctx.out.info(`watching ${paths.length ? paths.join(', ') : source.location} every ${intervalMs / 1000} s (Ctrl-C stops)`);
-  let stop = false;
-  const onSignal = () => {
-    stop = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
-    while (!stop) {
-      const files = await resolveInputs(source, paths.length ? paths : undefined, ctx.project.dir).catch(() => [] as string[]);
-      const ready: string[] = [];
-      for (const f of files) {
-        if (done.has(f)) continue;
-        const s = await stat(f).catch(() => undefined);
-        if (!s) continue;
-        const sig = `${s.size}:${s.mtimeMs}`;
-        if (seen.get(f) === sig && stable.get(f) !== sig) ready.push(f);
-        seen.set(f, sig);
-      }
-      if (ready.length) {
-        const report = await once(ready);
-        for (const f of ready) {
-          done.add(f);
-          stable.set(f, seen.get(f)!);
-        }
-        print(ctx, report);
-      }
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
+    return await run();
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await Promise.all([...buckets.values()].map(async (b) => (await b).close()));
   }
-  return undefined;
+
+  async function run(): Promise<IngestReport | undefined> {
+    const once = async (files?: readonly string[]) => {
+      const progress = createProgress(ctx.out);
+      let label = '';
+      try {
+        return await ingest(ctx.lake, ctx.principal, {
+          source,
+          ...(files ? { paths: files } : paths.length ? { paths } : {}),
+          baseDir: ctx.project.dir,
+          keyring,
+          openBucket,
+          onFile: (file, i, total) => {
+            label = `${i + 1}/${total} ${file.split('/').at(-1)}`;
+          },
+          onStage: (stage, fraction) => {
+            progress.stage(`${label} ${stage}`, 1000);
+            if (fraction !== undefined) progress.tick(Math.round(fraction * 1000), 1000);
+          },
+        });
+      } finally {
+        progress.stop();
+      }
+    };
+    if (!opts.watch) {
+      const report = await once();
+      print(ctx, report);
+      return report;
+    }
+    // --watch: poll the location; a file is taken once its size and time stay the same for one interval.
+    const intervalMs = Math.max(200, Number(opts.interval ?? '2') * 1000);
+    const seen = new Map<string, string>();
+    const stable = new Map<string, string>();
+    const done = new Set<string>();
+    ctx.out.info(`watching ${paths.length ? paths.join(', ') : source.location} every ${intervalMs / 1000} s (Ctrl-C stops)`);
+    let stop = false;
+    const onSignal = () => {
+      stop = true;
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      while (!stop) {
+        const listed = await resolveInputs(source, paths.length ? paths : undefined, ctx.project.dir).catch(() => [] as string[]);
+        const files: string[] = [];
+        for (const f of listed) {
+          if (f.startsWith('s3://')) files.push(...(await listBucketInputs(f, openBucket).catch(() => [] as string[])));
+          else files.push(f);
+        }
+        const ready: string[] = [];
+        for (const f of files) {
+          if (done.has(f)) continue;
+          if (f.startsWith('s3://')) {
+            // Objects appear whole (a PUT is atomic): ready as soon as listed.
+            ready.push(f);
+            seen.set(f, 'object');
+            continue;
+          }
+          const s = await stat(f).catch(() => undefined);
+          if (!s) continue;
+          const sig = `${s.size}:${s.mtimeMs}`;
+          if (seen.get(f) === sig && stable.get(f) !== sig) ready.push(f);
+          seen.set(f, sig);
+        }
+        if (ready.length) {
+          const report = await once(ready);
+          for (const f of ready) {
+            done.add(f);
+            stable.set(f, seen.get(f)!);
+          }
+          print(ctx, report);
+        }
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    return undefined;
+  }
 }
 
 function print(ctx: CommandContext, r: IngestReport): void {

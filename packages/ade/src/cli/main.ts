@@ -119,7 +119,8 @@ Examples:
     .argument('[paths...]', 'files, folders or globs (default: the source location)')
     .option('--watch', 'keep polling the location and ingest files as they appear')
     .option('--interval <seconds>', 'polling interval for --watch', '2')
-    .action(async (source: string, paths: string[], o: { watch?: boolean; interval?: string }, cmd: Command) =>
+    .option('--rebuild', 'rebuild clean.<source> and quarantine.<source> from the raw files with the active key and current policy')
+    .action(async (source: string, paths: string[], o: { watch?: boolean; interval?: string; rebuild?: boolean }, cmd: Command) =>
       withContext(g(cmd), async (ctx) => {
         await (await import('./commands/ingest.js')).ingestCommand(ctx, source, paths, o, process.env);
       }),

@@ -35,6 +35,8 @@ export interface IngestFileContext {
   readonly principal: Principal;
   readonly source: SourceConfig;
   readonly tokenizer: Tokenizer;
+  /** Set by a rebuild: new batch ids, even with the key of the first ingest. */
+  readonly batchSalt?: string;
   /** HMAC pads of the tokenizer's key, bound into DuckDB so it computes the same tokens (see `hmacPads`). */
   readonly pads: { readonly ipad: Uint8Array; readonly opad: Uint8Array };
   readonly onStage?: (stage: IngestStage, fraction?: number) => void;
@@ -124,7 +126,6 @@ export async function ingestFile(ctx: IngestFileContext, path: string, originalN
     await rm(workDir, { recursive: true, force: true });
     throw e;
   }
-  const batchId = uuidv5(`ingest:${source.name}:${contentHash}`);
   const seen = await lake.catalog.getIngestedFile(source.name, contentHash);
   if (seen) {
     await rm(workDir, { recursive: true, force: true });
@@ -146,41 +147,71 @@ export async function ingestFile(ctx: IngestFileContext, path: string, originalN
       addedColumns: [],
     };
   }
+  try {
+    ctx.onStage?.('copying');
+    const rawKey = rawKeyFor(source.name, contentHash, name, lake.clock.now());
+    await lake.store.putFile(rawKey, copy);
+    const report = await processStored(ctx, { rawKey, name, contentHash, bytes: info.size }, workDir);
+    await lake.catalog.recordIngestedFile({ source: source.name, contentHash, name, rawKey, bytes: info.size, batchId: report.batchId, info: ledgerInfo(ctx, report) });
+    return { ...report, file: path, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
 
-  ctx.onStage?.('copying');
-  const rawKey = rawKeyFor(source.name, contentHash, name, lake.clock.now());
-  await lake.store.putFile(rawKey, copy);
+/** What the ledger keeps about an ingest of a file: counts, key id, detection report (no values). */
+export function ledgerInfo(ctx: IngestFileContext, report: FileReport): Record<string, unknown> {
+  return {
+    rowsRead: report.rowsRead,
+    rowsWritten: report.rowsWritten,
+    quarantined: report.quarantined,
+    deduplicated: report.deduplicated,
+    keyId: ctx.tokenizer.keyId,
+    batchId: report.batchId,
+    detections: report.detections,
+    ...(report.fileError ? { fileError: report.fileError } : {}),
+  };
+}
 
+/**
+ * Runs the pipeline on a file already stored in the raw (or archive) zone:
+ * typed read → obfuscation → quarantine commit → clean commit. Used by
+ * ingest right after the copy, and by a rebuild from raw. The batch id is
+ * derived from the source, the content hash and the key id, so a retry after a
+ * crash finds what was already committed and does not repeat it, while a
+ * rebuild with a new key writes new batches.
+ */
+export async function processStored(
+  ctx: IngestFileContext,
+  stored: { rawKey: string; name: string; contentHash: string; bytes: number },
+  workDir: string,
+): Promise<FileReport> {
+  const started = performance.now();
+  const { lake, source } = ctx;
+  const { rawKey, name, contentHash } = stored;
+  const batchId = uuidv5(`ingest:${source.name}:${contentHash}:${ctx.tokenizer.keyId}${ctx.batchSalt ? `:${ctx.batchSalt}` : ''}`);
   const clean: TableRef = { zone: 'clean', name: source.name };
   const quarantine: TableRef = { zone: 'quarantine', name: source.name };
   const cleanTable = await lake.catalog.getTable(clean);
   const cleanPinned = cleanTable?.currentSnapshotId !== undefined ? await lake.catalog.pin(clean) : undefined;
-  const binding = cleanPinned ? await lake.bind(cleanPinned) : undefined;
+  const binding = cleanPinned && cleanPinned.files.length ? await lake.bind(cleanPinned) : undefined;
   // The pipeline reads the stored copy: exactly the bytes that were hashed, whatever happens to the input later.
-  const stored = await lake.store.localPath(rawKey);
-  const ws = await lake.engine.openWorkspace({ workDir: join(workDir, 'ws'), readPaths: [stored], tables: binding ? [binding] : [] });
+  const local = await lake.store.localPath(rawKey);
+  const ws = await lake.engine.openWorkspace({ workDir: join(workDir, 'ws'), readPaths: [local], tables: binding ? [binding] : [] });
   try {
     await ws.runWithBlobs('CREATE TEMP TABLE _ade_keys AS SELECT CAST($1 AS BLOB) AS ipad, CAST($2 AS BLOB) AS opad', [ctx.pads.ipad, ctx.pads.opad]);
     const input = detectInput(name, source.format);
     const compression = source.compression === 'auto' ? input.compression : source.compression;
-    const file: InputFile = { path: stored, format: source.format, compression };
-    const report: PipelineReport = await runPipeline(ctx, ws, file, { rawKey, fileName: name, batchId, contentHash, clean, quarantine, cleanColumns: cleanPinned?.schema.columns });
-    await lake.catalog.recordIngestedFile({
-      source: source.name,
-      contentHash,
-      name,
+    const file: InputFile = { path: local, format: source.format, compression };
+    const report: PipelineReport = await runPipeline(ctx, ws, file, {
       rawKey,
-      bytes: info.size,
+      fileName: name,
       batchId,
-      info: {
-        rowsRead: report.rowsRead,
-        rowsWritten: report.rowsWritten,
-        quarantined: report.quarantined,
-        deduplicated: report.deduplicated,
-        keyId: ctx.tokenizer.keyId,
-        detections: report.detections,
-        ...(report.fileError ? { fileError: report.fileError } : {}),
-      },
+      contentHash,
+      clean,
+      quarantine,
+      cleanColumns: cleanPinned?.schema.columns,
+      cleanHasRows: binding !== undefined,
     });
     // The first file pins the source's input schema; later ones evolve it when the source allows.
     if (!source.schema && report.inputColumns.length) {
@@ -190,12 +221,11 @@ export async function ingestFile(ctx: IngestFileContext, path: string, originalN
       }
     }
     const { inputColumns: _, ...rest } = report;
-    return { ...rest, file: path, contentHash, status: 'ingested', batchId, rawKey, bytes: info.size, seconds: (performance.now() - started) / 1000 };
+    return { ...rest, file: rawKey, contentHash, status: 'ingested', batchId, rawKey, bytes: stored.bytes, seconds: (performance.now() - started) / 1000 };
   } catch (e) {
     throw scrub(e, `ingest of ${name} into ${formatTableRef(clean)} failed`);
   } finally {
     await ws.close();
-    await rm(workDir, { recursive: true, force: true });
   }
 }
 
@@ -208,6 +238,8 @@ interface PipelineTargets {
   readonly clean: TableRef;
   readonly quarantine: TableRef;
   readonly cleanColumns?: readonly { name: string; type: string }[];
+  /** The clean table holds rows (dedup against it); false right after a rebuild emptied it. */
+  readonly cleanHasRows: boolean;
 }
 
 type PipelineReport = Omit<FileReport, 'file' | 'contentHash' | 'status' | 'batchId' | 'rawKey' | 'bytes' | 'seconds'> & {
@@ -235,7 +267,31 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
   const resolveColumns = async (sampleFrom: InputFile) => {
     let sampled: TopColumn[];
     if (file.format === 'csv' || file.format === 'tsv') sampled = await csvColumns(ws, sampleFrom);
-    else sampled = (await ws.all(`DESCRIBE SELECT * FROM ${readFn(sampleFrom, undefined, source)}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    else {
+      const describe = async (all: boolean) =>
+        (await ws.all(`DESCRIBE SELECT * FROM ${readFn(sampleFrom, undefined, source, all)}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+      sampled = await describe(false);
+      if (sampleFrom === file && file.format !== 'parquet') {
+        // DuckDB infers types from a sample of records; fields that first appear later would be dropped
+        // without a word, and records over the size limit would pass. One pass over the records checks both.
+        const seen = await unseenFields(ws, file, sampled, pinned ?? [], source);
+        if (seen.biggest > source.maxRecordBytes) {
+          throw new IngestError('ingest.too_big', `${t.fileName}: a record is ${seen.biggest.toLocaleString('en-US')} bytes; the limit is ${source.maxRecordBytes.toLocaleString('en-US')}`);
+        }
+        if (seen.unknown.length) {
+          const full = await describe(true);
+          // New nested fields widen a pinned struct (evolve); new top-level fields are handled below.
+          const byName = new Map(full.map((c) => [c.name, c]));
+          sampled = full;
+          if (pinned && source.onSchemaChange === 'evolve') {
+            for (const [i, c] of pinned.entries()) {
+              const wider = byName.get(c.name);
+              if (wider && /^STRUCT\(/i.test(c.type) && /^STRUCT\(/i.test(wider.type)) pinned[i] = { ...c, type: wider.type };
+            }
+          }
+        }
+      }
+    }
     sampled = sampled.filter((c) => !c.name.startsWith('_ade_'));
     if (file.format === 'csv' || file.format === 'tsv') sampled = sampled.map((c) => (pinned?.find((p) => p.name === c.name) ? { ...c, type: pinned.find((p) => p.name === c.name)!.type } : c));
     const known = new Map((pinned ?? []).map((c) => [c.name, c]));
@@ -267,7 +323,7 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
     const reasons = checkReasons(source, flat, rejectedNew, false);
     const select =
       file.format === 'csv' || file.format === 'tsv'
-        ? `SELECT ${flat.map((c) => `${quoteIdent(c.segments[0]!)} AS ${quoteIdent(c.name)}`).join(', ')} FROM ${csvRead(file, top)}`
+        ? `SELECT ${flat.map((c) => `${quoteIdent(c.segments[0]!)} AS ${quoteIdent(c.name)}`).join(', ')} FROM ${csvRead(file, top, source.maxRecordBytes)}`
         : `SELECT ${flat.map((c) => `${typedExpr(c, 'r')} AS ${quoteIdent(c.name)}`).join(', ')} FROM ${readFn(file, top, source)} AS r`;
     await ws.run(
       `COPY (SELECT *, CAST(NULL AS BIGINT) AS _ade_line, CAST(NULL AS BIGINT) AS _ade_offset, ${reasons.sql} AS _ade_reason, ${reasons.field} AS _ade_field FROM (${select})) ` +
@@ -344,9 +400,14 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
     }
   } else {
     try {
+      // DuckDB reads a truncated gzip/zstd stream without complaint: compressed files are checked first.
+      if (file.compression !== 'none') {
+        const broken = await compressedStreamProblem(file);
+        if (broken) throw new IngestError('ingest.truncated', `${t.fileName}: ${broken}`);
+      }
       await stageFast();
     } catch (e) {
-      if (e instanceof IngestError && e.code !== 'ingest.too_many_columns' && e.code !== 'ingest.too_deep') throw e;
+      if (e instanceof IngestError && !['ingest.too_many_columns', 'ingest.too_deep', 'ingest.too_big', 'ingest.truncated'].includes(e.code)) throw e;
       // Malformed, mistyped, too deep or too wide: record by record, so that good rows still land.
       try {
         await stageScan();
@@ -633,7 +694,7 @@ async function finish(
       // The window that keeps one row per id is costly; it runs only when the file repeats ids.
       const [dups] = await ws.all(`SELECT count(${e}) - count(DISTINCT ${e}) AS n FROM _ade_checked WHERE _ade_why IS NULL`);
       if (Number(dups?.n ?? 0) > 0) cleanSql = `SELECT * FROM (${cleanSql}) QUALIFY row_number() OVER (PARTITION BY ${e}) = 1`;
-      if (t.cleanColumns?.some((c) => c.name === eid)) {
+      if (t.cleanHasRows && t.cleanColumns?.some((c) => c.name === eid)) {
         cleanSql = `SELECT * FROM (${cleanSql}) WHERE ${e} NOT IN (SELECT ${e} FROM clean.${quoteIdent(source.name)} WHERE ${e} IS NOT NULL)`;
       }
     }
@@ -785,20 +846,86 @@ function compressionArg(file: InputFile): string {
   return file.compression === 'none' ? '' : `, compression=${quoteLiteral(file.compression)}`;
 }
 
-/** read_json / read_parquet of a file, with pinned top-level columns when given. */
-function readFn(file: InputFile, top: readonly TopColumn[] | undefined, source: SourceConfig): string {
+/**
+ * read_json / read_parquet of a file, with pinned top-level columns when given.
+ * Map inference is off: a record with many rare keys must not turn the whole
+ * file into one opaque map column (policies could not see its fields).
+ */
+function readFn(file: InputFile, top: readonly TopColumn[] | undefined, source: SourceConfig, sampleAll = false): string {
   const p = quoteLiteral(file.path);
   if (file.format === 'parquet') return `read_parquet(${p})`;
   const fmt = file.format === 'ndjson' ? 'newline_delimited' : 'auto';
   const cols = top && top.length ? `, columns={${top.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}` : '';
-  return `read_json(${p}, format=${quoteLiteral(fmt)}${cols}, maximum_object_size=${Math.max(source.maxRecordBytes, 16 << 20)}${compressionArg(file)})`;
+  return `read_json(${p}, format=${quoteLiteral(fmt)}${cols}, map_inference_threshold=-1${sampleAll ? ', sample_size=-1' : ''}, maximum_object_size=${Math.max(source.maxRecordBytes, 16 << 20)}${compressionArg(file)})`;
+}
+
+/**
+ * Fields the records hold that the columns don't know (top level and inside
+ * objects), and the largest record's size in bytes — one pass over the raw records.
+ */
+async function unseenFields(
+  ws: Workspace,
+  file: InputFile,
+  sampled: readonly TopColumn[],
+  pinned: readonly TopColumn[],
+  source: SourceConfig,
+): Promise<{ unknown: string[]; biggest: number }> {
+  const flat = flattenColumns([...pinned, ...sampled.filter((c) => !pinned.some((p) => p.name === c.name))]);
+  const children = new Map<string, Set<string>>();
+  for (const c of flat) {
+    for (let i = 0; i < c.segments.length; i++) {
+      const parent = c.segments.slice(0, i).join('\u0000');
+      if (!children.has(parent)) children.set(parent, new Set());
+      children.get(parent)!.add(c.segments[i]!);
+    }
+  }
+  const parents = [...children.keys()];
+  const keysOf = (parent: string) =>
+    parent === '' ? 'json_keys(json)' : `json_keys(json, ${quoteLiteral('$' + parent.split('\u0000').map((k) => `."${k.replaceAll('"', '\\"')}"`).join(''))})`;
+  const fmt = file.format === 'ndjson' ? 'newline_delimited' : 'auto';
+  const sql =
+    `SELECT max(_len) AS biggest, ${parents.map((_, i) => `list(DISTINCT k${i}) AS k${i}`).join(', ')} FROM (` +
+    `SELECT strlen(json) AS _len, ${parents.map((p, i) => `unnest(coalesce(${keysOf(p)}, [])) AS k${i}`).join(', ')} ` +
+    `FROM read_json_objects(${quoteLiteral(file.path)}, format=${quoteLiteral(fmt)}, maximum_object_size=${Math.max(source.maxRecordBytes, 16 << 20) * 2}${compressionArg(file)}))`;
+  const [row] = await ws.all(sql);
+  const unknown: string[] = [];
+  parents.forEach((p, i) => {
+    const known = children.get(p)!;
+    for (const k of (row?.[`k${i}`] as string[] | null) ?? []) {
+      if (k !== null && !known.has(k)) unknown.push(p === '' ? k : `${p.split('\u0000').join('.')}.${k}`);
+    }
+  });
+  return { unknown, biggest: Number(row?.biggest ?? 0) };
+}
+
+/** Why a gzip/zstd file cannot be read to its end, or undefined when it can (streamed, nothing kept). */
+async function compressedStreamProblem(file: InputFile): Promise<string | undefined> {
+  const { createGunzip } = await import('node:zlib');
+  const { Writable } = await import('node:stream');
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  try {
+    if (file.compression === 'gzip') await pipeline(createReadStream(file.path, { highWaterMark: 1 << 20 }), createGunzip(), sink);
+    else if (file.compression === 'zstd') {
+      const { Decompress } = await import('fzstd');
+      let ended = false;
+      const d = new Decompress((_chunk, final) => {
+        if (final) ended = true;
+      });
+      for await (const chunk of createReadStream(file.path, { highWaterMark: 1 << 20 })) d.push(chunk as Uint8Array);
+      d.push(new Uint8Array(0), true);
+      if (!ended) return 'the zstd stream is truncated';
+    }
+    return undefined;
+  } catch (e) {
+    return `the ${file.compression} stream is truncated or corrupt (${(e as Error).message.split('\n')[0]})`;
+  }
 }
 
 /** Strict read_csv (RFC 4180) with the given columns. */
-function csvRead(file: InputFile, top: readonly TopColumn[]): string {
+function csvRead(file: InputFile, top: readonly TopColumn[], maxLine: number): string {
   const delim = file.format === 'tsv' ? '\t' : ',';
   const cols = `{${top.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}`;
-  return `read_csv(${quoteLiteral(file.path)}, header=true, delim=${quoteLiteral(delim)}, quote='"', escape='"', auto_detect=false, strict_mode=true, null_padding=false, columns=${cols}${compressionArg(file)})`;
+  return `read_csv(${quoteLiteral(file.path)}, header=true, delim=${quoteLiteral(delim)}, quote='"', escape='"', auto_detect=false, strict_mode=true, null_padding=false, max_line_size=${maxLine}, columns=${cols}${compressionArg(file)})`;
 }
 
 /**

@@ -6,11 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import type { ObjectStore } from '../storage/index.js';
-import { assertCanWrite, formatTableRef, ValidationError, type Principal } from '../kernel/index.js';
+import { assertCanWrite, formatTableRef, uuidv7, ValidationError, type Principal, type TableRef } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
 import { hmacPads, Tokenizer, validateKeyring, type Keyring } from '../privacy/index.js';
 import { IngestError } from './errors.js';
-import { ingestFile, type FileReport, type IngestStage } from './ingest-file.js';
+import { ingestFile, ledgerInfo, processStored, type FileReport, type IngestStage } from './ingest-file.js';
 import type { SourceConfig } from './source-config.js';
 
 export interface IngestRequest {
@@ -222,3 +222,76 @@ function summary(reports: readonly FileReport[]) {
 }
 
 
+
+export interface RebuildRequest {
+  readonly source: SourceConfig;
+  readonly keyring: Keyring | undefined;
+  readonly onFile?: (file: string, index: number, total: number) => void;
+  readonly onStage?: (stage: IngestStage, fraction?: number) => void;
+}
+
+/**
+ * Rebuilds `clean.<source>` and `quarantine.<source>` from the files kept in
+ * the raw and archive zones, with the keyring's active key and the source's
+ * current policy (after `ade keys rotate`, or a policy change). The tables are
+ * emptied in one commit each, then refilled file by file in ledger order; a
+ * rebuild that stops half way is completed by running it again.
+ */
+export async function rebuildSource(lake: Lake, principal: Principal, req: RebuildRequest): Promise<IngestReport> {
+  const started = performance.now();
+  assertCanWrite(principal, 'raw');
+  if (!req.keyring) {
+    throw new IngestError('privacy.no_key', 'a rebuild needs a keyring to tokenize personal data, and none is configured', {
+      hint: 'create one with `ade keys create`, or point privacy.keyring in ade.yaml at one',
+    });
+  }
+  const keyring = validateKeyring(req.keyring);
+  const tokenizer = new Tokenizer(keyring, { maxCacheSize: 1_000_000 });
+  const { ipad, opad } = hmacPads(keyring, tokenizer.keyId);
+  const files = (await lake.catalog.listIngestedFiles({ source: req.source.name })).filter((f) => f.zone !== 'deleted');
+  const run = await lake.catalog.createRun({
+    kind: 'ingest.rebuild',
+    target: formatTableRef({ zone: 'clean', name: req.source.name }),
+    info: { files: files.length, by: principal.name, keyId: tokenizer.keyId },
+  });
+  await lake.catalog.updateRun(run.id, { state: 'running', attemptsIncrement: true });
+  const reports: FileReport[] = [];
+  const salt = uuidv7();
+  try {
+    for (const zone of ['clean', 'quarantine'] as const) {
+      const ref: TableRef = { zone, name: req.source.name };
+      const table = await lake.catalog.getTable(ref);
+      if (!table || table.currentSnapshotId === undefined) continue;
+      const pinned = await lake.catalog.pin(ref);
+      await lake.catalog.commit({
+        table: ref,
+        operation: 'replace',
+        baseSnapshotId: pinned.snapshot?.id ?? null,
+        added: [],
+        batchId: `rebuild-${salt}`,
+        committer: principal.name,
+        summary: { rows: 0, files: 0, bytes: 0, source: 'ingest.rebuild', keyId: tokenizer.keyId },
+        retryOnConflict: false,
+      });
+    }
+    await lake.catalog.audit({ actor: principal.name, action: 'ingest.rebuild', target: `source:${req.source.name}`, details: { files: files.length, keyId: tokenizer.keyId } });
+    for (const [i, f] of files.entries()) {
+      req.onFile?.(f.name, i, files.length);
+      const workDir = await lake.store.stagingDir();
+      try {
+        const ctx = { lake, principal, source: req.source, tokenizer, pads: { ipad, opad }, batchSalt: salt, ...(req.onStage ? { onStage: req.onStage } : {}) };
+        const report = await processStored(ctx, { rawKey: f.rawKey, name: f.name, contentHash: f.contentHash, bytes: f.bytes }, workDir);
+        await lake.catalog.updateIngestedFile(req.source.name, f.contentHash, { info: ledgerInfo(ctx, report) });
+        reports.push({ ...report, file: f.name });
+      } finally {
+        await rm(workDir, { recursive: true, force: true });
+      }
+    }
+  } catch (e) {
+    await lake.catalog.updateRun(run.id, { state: 'failed', error: e instanceof Error ? e.message : String(e), info: summary(reports) }).catch(() => undefined);
+    throw e;
+  }
+  const report: IngestReport = { source: req.source.name, runId: run.id, keyId: tokenizer.keyId, files: reports, ...summary(reports), seconds: (performance.now() - started) / 1000 };
+  await lake.catalog.updateRun(run.id, { state: 'succeeded', info: { ...summary(reports), seconds: report.seconds } });
+  return report;
+}

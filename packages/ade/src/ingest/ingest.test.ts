@@ -9,7 +9,7 @@ import { DEFAULT_ENGINE_CONFIG } from '../engine/index.js';
 import type { Principal } from '../kernel/index.js';
 import { Lake } from '../lake/index.js';
 import { tokenize, type Keyring } from '../privacy/index.js';
-import { ingest, type IngestReport } from './ingest-source.js';
+import { ingest, rebuildSource, type IngestReport } from './ingest-source.js';
 import { SOURCE_DEFAULTS, type FieldPolicy, type SourceConfig } from './source-config.js';
 
 const engineer: Principal = { name: 'eng', role: 'engineer' };
@@ -204,6 +204,23 @@ describe('ingest', () => {
     const got = await rows('SELECT id, email FROM clean.unicode ORDER BY id');
     assert.equal(got[0]!.email, tokenize('JÖRG@example.de', keyring, 'k1', 'email'));
     assert.equal(got[1]!.email, tokenize('jorg@example.de', keyring, 'k1', 'email'));
+  });
+
+  it('should rebuild from raw with a rotated key: new tokens, same rows, quarantine rebuilt', async () => {
+    const src = source('rotate', {}, { email: { action: 'tokenize', kind: 'email' } });
+    await run(src, [await file(ndjson([{ id: 1, email: 'a@x.io' }, { id: 2, email: 'b@x.io' }, '{broken']))]);
+    await run(src, [await file(ndjson([{ id: 3, email: 'a@x.io' }]))]);
+    const rotated: Keyring = { activeKeyId: 'k2', keys: { ...keyring.keys, k2: randomBytes(32) } };
+    const r = await rebuildSource(lake, engineer, { source: src, keyring: rotated });
+    assert.deepEqual([r.filesIngested, r.rowsWritten, r.quarantined, r.keyId], [2, 3, 1, 'k2']);
+    const got = await rows('SELECT id, email FROM clean.rotate ORDER BY id');
+    assert.deepEqual(got.map((x) => x.email), ['a@x.io', 'b@x.io', 'a@x.io'].map((v) => tokenize(v, rotated, 'k2', 'email')));
+    assert.equal((await rows('SELECT count(*) AS n FROM quarantine.rotate'))[0]!.n, 1);
+    const ledger = await lake.catalog.listIngestedFiles({ source: 'rotate' });
+    assert.deepEqual(ledger.map((f) => f.info.keyId), ['k2', 'k2']);
+    // Running it again gives the same tables (a rebuild that stopped half way is completed this way).
+    await rebuildSource(lake, engineer, { source: src, keyring: rotated });
+    assert.equal((await rows('SELECT count(*) AS n FROM clean.rotate'))[0]!.n, 3);
   });
 
   it('should refuse to run without a key or with a known default key, before touching anything', async () => {

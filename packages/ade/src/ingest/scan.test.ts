@@ -187,7 +187,7 @@ describe('scanFile: NDJSON', () => {
       { _ade_line: 3, _ade_offset: 8 + big.length + 1, n: 3 },
     ]);
     const row = tight.bad[0]!;
-    assert.deepEqual([row.line, row.offset, row.field, row.reason], [2, 8, null, 'record is 10 MB; the limit is 8 MB']);
+    assert.deepEqual([row.line, row.offset, row.field, row.reason], [2, 8, null, 'record is 10 MiB; the limit is 8 MiB']);
     assert.equal(row.record_truncated, true);
     assert.equal(Buffer.byteLength(row.record), 64 * 1024);
     assert.ok(row.record.startsWith('{"big":"xxx'));
@@ -489,7 +489,7 @@ describe('scanFile: CSV and TSV', () => {
     );
     assert.deepEqual(
       bad.map((b) => [b.line, b.reason]),
-      [[2, 'record is 2.9 KB; the limit is 1,000 bytes']],
+      [[2, 'record is 2.9 KiB; the limit is 1,000 bytes']],
     );
   });
 

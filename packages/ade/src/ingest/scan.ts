@@ -89,8 +89,8 @@ function plural(n: number, word: string): string {
 
 function size(n: number): string {
   const oneDecimal = (x: number) => String(Math.round(x * 10) / 10);
-  if (n >= MIB) return `${oneDecimal(n / MIB)} MB`;
-  if (n >= KIB) return `${oneDecimal(n / KIB)} KB`;
+  if (n >= MIB) return `${oneDecimal(n / MIB)} MiB`;
+  if (n >= KIB) return `${oneDecimal(n / KIB)} KiB`;
   return plural(n, 'byte');
 }
 

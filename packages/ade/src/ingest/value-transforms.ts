@@ -146,6 +146,8 @@ export function jsonTransform(
   return (text) => {
     let doc: unknown;
     try {
+      // Deeply nested JSON is not walked (nor parsed into a deep stack): it is scanned as text.
+      if (jsonDepth(text) > 128) throw new Error('too deep');
       doc = JSON.parse(text);
     } catch {
       // Not JSON after all: treat as free text.
@@ -169,7 +171,9 @@ export function jsonTransform(
       }
       if (typeof v === 'string' || typeof v === 'number') {
         const category = classifyFieldName(`${basePath}.${path}`);
-        const r = category ? scanTransform(tokenizer, category)(String(v)) : typeof v === 'string' ? scan(v) : { out: v, found: NONE };
+        // Numbers are scanned too when long enough to be a card, phone or account number.
+        const scanned = typeof v === 'string' || String(v).replace(/\D/g, '').length >= 8;
+        const r = category ? scanTransform(tokenizer, category)(String(v)) : scanned ? scan(String(v)) : { out: v, found: NONE };
         if (r.found.length === 0) return v;
         for (const f of r.found) found.add(f);
         if (undeclared === 'drop') return undefined;
@@ -180,4 +184,21 @@ export function jsonTransform(
     const out = walk(doc, '');
     return { out: out === undefined ? null : JSON.stringify(out), found: [...found] };
   };
+}
+
+/** How deeply JSON text nests objects and arrays (a byte scan; strings skipped). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) max = Math.max(max, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return max;
 }

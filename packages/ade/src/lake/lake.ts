@@ -263,7 +263,7 @@ export class Lake {
         table: ref,
         operation: req.mode,
         baseSnapshotId,
-        added: written.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: f.columnStats })),
+        added: written.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: withoutPersonalBounds(f.columnStats, columns) })),
         batchId,
         columns,
         committer: principal.name,
@@ -334,7 +334,7 @@ export class Lake {
         table: ref,
         operation: 'append',
         baseSnapshotId: current?.snapshot?.id ?? null,
-        added: req.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: f.columnStats })),
+        added: req.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: withoutPersonalBounds(f.columnStats, columns) })),
         batchId: req.batchId,
         columns,
         committer: principal.name,
@@ -367,6 +367,19 @@ export class Lake {
   async close(): Promise<void> {
     await Promise.allSettled([this.engine.close(), this.catalog.close(), this.store.close()]);
   }
+}
+
+/**
+ * File statistics without min/max of columns classed personal or sensitive:
+ * the catalog is metadata everyone may read about, so it never keeps values of
+ * such columns (a quarantined record, say). Null counts stay.
+ */
+export function withoutPersonalBounds(
+  stats: Readonly<Record<string, { min?: unknown; max?: unknown; nulls: number }>>,
+  columns: readonly { name: string; privacy?: string }[],
+): Record<string, { min?: unknown; max?: unknown; nulls: number }> {
+  const hidden = new Set(columns.filter((c) => c.privacy === 'personal' || c.privacy === 'sensitive').map((c) => c.name));
+  return Object.fromEntries(Object.entries(stats).map(([name, st]) => [name, hidden.has(name) ? { nulls: st.nulls } : st]));
 }
 
 interface Shaped {

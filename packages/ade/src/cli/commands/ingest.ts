@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError } from '../../kernel/index.js';
-import { ingest, listBucketInputs, resolveInputs, type IngestReport } from '../../ingest/index.js';
+import { NotFoundError, ValidationError } from '../../kernel/index.js';
+import { ingest, listBucketInputs, rebuildSource, resolveInputs, type IngestReport } from '../../ingest/index.js';
 import { openObjectStore, type ObjectStore } from '../../storage/index.js';
 import type { CommandContext } from '../context.js';
 import { formatBytes } from '../durations.js';
@@ -14,6 +14,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface IngestOptions {
   watch?: boolean;
   interval?: string;
+  rebuild?: boolean;
 }
 
 /** `ade ingest <source> [path…]`: new files of a source through the privacy path; `--watch` keeps polling. */
@@ -26,6 +27,29 @@ export async function ingestCommand(ctx: CommandContext, sourceName: string, pat
   }
   const source = found;
   const keyring = loadKeyring(keyringLocation(ctx.project, env));
+  if (opts.rebuild) {
+    if (opts.watch || paths.length) throw new ValidationError('--rebuild reads the files already in the raw zone', { hint: 'drop --watch and the paths' });
+    const progress = createProgress(ctx.out);
+    let label = '';
+    let report: IngestReport;
+    try {
+      report = await rebuildSource(ctx.lake, ctx.principal, {
+        source,
+        keyring,
+        onFile: (file, i, total) => {
+          label = `rebuild ${i + 1}/${total} ${file}`;
+        },
+        onStage: (stage, fraction) => {
+          progress.stage(`${label} ${stage}`, 1000);
+          if (fraction !== undefined) progress.tick(Math.round(fraction * 1000), 1000);
+        },
+      });
+    } finally {
+      progress.stop();
+    }
+    print(ctx, report, 'rebuilt');
+    return report;
+  }
   // s3:// locations use the project's S3 settings (endpoint, credentials), or the AWS defaults.
   const buckets = new Map<string, Promise<ObjectStore>>();
   const storage = ctx.project.lake.storage;
@@ -128,11 +152,11 @@ export async function ingestCommand(ctx: CommandContext, sourceName: string, pat
   }
 }
 
-function print(ctx: CommandContext, r: IngestReport): void {
+function print(ctx: CommandContext, r: IngestReport, verb = 'ingested'): void {
   ctx.out.result(r, () => {
     const n = (x: number) => x.toLocaleString('en-US');
     const lines = [
-      `ingested ${r.filesIngested} file(s) into clean.${r.source}` + (r.filesSkipped ? `; ${r.filesSkipped} already ingested (skipped)` : ''),
+      `${verb} ${r.filesIngested} file(s) into clean.${r.source}` + (r.filesSkipped ? `; ${r.filesSkipped} already ingested (skipped)` : ''),
       `  rows read ${n(r.rowsRead)} · written ${n(r.rowsWritten)} · quarantined ${n(r.quarantined)} · deduplicated ${n(r.deduplicated)}`,
       `  ${formatBytes(r.bytes)} in ${r.seconds.toFixed(2)} s · key ${r.keyId} · run ${r.runId}`,
     ];

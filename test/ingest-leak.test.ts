@@ -338,7 +338,7 @@ describe('ingest leak test', () => {
   });
 
   /** One search of every corpus for every form of every identifier, shared by the checks below. */
-  let searched: { leaks: Leak[]; missingFromRaw: Identifier[]; decoded: Map<string, string> } | undefined;
+  let searched: { leaks: Leak[]; missingFromRaw: Identifier[]; decoded: Map<string, string>; corpora: { name: string; text: string }[] } | undefined;
   const search = () => {
     if (searched) return searched;
     const started = performance.now();
@@ -412,7 +412,7 @@ describe('ingest leak test', () => {
       console.log(`  first leaks:\n    ${leaks.slice(0, 10).map(describeLeak).join('\n    ')}`);
     }
     if (missingFromRaw.length) console.log(`  missing from raw: ${missingFromRaw.slice(0, 10).map((c) => `${c.kind} ${JSON.stringify(c.value)}`).join(', ')}`);
-    searched = { leaks, missingFromRaw, decoded };
+    searched = { leaks, missingFromRaw, decoded, corpora };
     return searched;
   };
   /** A leak with where it was found and, in decoded rows, the column and row holding it. */
@@ -447,6 +447,19 @@ describe('ingest leak test', () => {
   it('should keep identifiers of the probe files (malformed, mistyped, ragged and truncated records) out of the clean zone, the catalog and the error output', () => {
     const fromProbes = search().leaks.filter((l) => probeIds.has(l.id));
     assert.deepEqual(listed(fromProbes), [], `${fromProbes.length} form(s) of identifiers in the probe files leaked`);
+  });
+
+  it('should keep the tokenisation key out of every corpus (clean, catalog, logs, project files)', () => {
+    const { corpora } = search();
+    const file = JSON.parse(readFileSync(join(dir, 'keys', 'kr.json'), 'utf8')) as { keys: Record<string, { secret: string }> };
+    const secrets = Object.values(file.keys).map((k) => k.secret);
+    assert.ok(secrets.length > 0);
+    for (const secret of secrets) {
+      const bytes = Buffer.from(secret, 'base64');
+      for (const form of [secret, bytes.toString('hex'), bytes.toString('base64url'), bytes.toString('latin1')]) {
+        for (const c of corpora) assert.ok(!c.text.includes(form), `a form of the key is in ${c.name}`);
+      }
+    }
   });
 
   it('should keep every identifier, as written, in the raw zone', () => {

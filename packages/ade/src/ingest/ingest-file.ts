@@ -1,17 +1,31 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { basename, join } from 'node:path';
 import type { ColumnInput } from '../catalog/index.js';
 import type { Workspace } from '../engine/index.js';
 import { formatTableRef, quoteIdent, quoteLiteral, uuidv5, uuidv7, type Principal, type TableRef } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
-import { detectInput, readCsvHeader, sniffCsvSql, type InputFile } from '../lake/input-format.js';
-import { CANDIDATE_SPAN_SOURCE, detectAll, emailDetector, placeholderLabel, redactBySpans, spanMayHoldPiiSql, type Tokenizer } from '../privacy/index.js';
-import { IngestError, scrub, scrubText } from './errors.js';
+import { detectInput, type InputFile } from '../lake/input-format.js';
+import type { Tokenizer } from '../privacy/index.js';
+import { IngestError, scrub } from './errors.js';
 import { flattenColumns, plainPath, typedExpr, type FlatColumn } from './flatten.js';
-import { distinctSql, planColumns, sqlFastSql, type ColumnPlan } from './plan.js';
+import { planColumns, sqlFastSql, type ColumnPlan } from './plan.js';
+import { CANDIDATES, MAX_SPLICED_SPANS, buildMaps, describeColumn, type Maps } from './value-maps.js';
+import {
+  checkReasons,
+  compressedStreamProblem,
+  csvColumns,
+  csvRead,
+  describeReadError,
+  inferTextTypes,
+  rawTextExpr,
+  readFn,
+  typeDepth,
+  unseenFields,
+  type TopColumn,
+} from './input-sql.js';
 import { scanFile } from './scan.js';
 import type { SourceConfig } from './source-config.js';
 
@@ -101,7 +115,6 @@ export function rawKeyFor(source: string, contentHash: string, name: string, at:
   return `raw/${source}/files/${day}/${contentHash.slice(7, 23)}-${safe}`;
 }
 
-type TopColumn = { name: string; type: string };
 
 /**
  * Ingests one file of a source: hash → (no-op if seen) → raw copy → typed read
@@ -439,129 +452,6 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
   }
 }
 
-interface Maps {
-  /** Map table per column name. */
-  readonly tables: ReadonlyMap<string, string>;
-  /** Span maps per column name (spans plans with detections), and the table of texts with too many spans. */
-  readonly spans: ReadonlyMap<string, { spans: string; many: string | undefined }>;
-  /** Columns dropped because a detector fired (undeclared: drop). */
-  readonly dropped: ReadonlySet<string>;
-  /** Columns whose detections reject rows (undeclared: reject), with the map table flagging them. */
-  readonly rejects: ReadonlyMap<string, string>;
-  readonly detections: Detection[];
-}
-
-/** Spans spliced back per row in SQL; texts with more go to JavaScript whole. */
-const MAX_SPLICED_SPANS = 4;
-const CANDIDATES = quoteLiteral(CANDIDATE_SPAN_SOURCE);
-
-/** Sends each distinct candidate value (or span) of every map column through its transform once, and loads the results into DuckDB. */
-async function buildMaps(ws: Workspace, plans: readonly ColumnPlan[], stage: string, tokenizer: Tokenizer): Promise<Maps> {
-  const tables = new Map<string, string>();
-  const spans = new Map<string, { spans: string; many: string | undefined }>();
-  const dropped = new Set<string>();
-  const rejects = new Map<string, string>();
-  const detections: Detection[] = [];
-  let i = 0;
-  for (const plan of plans) {
-    if (plan.how === 'spans') {
-      const col = `CAST(${quoteIdent(plan.column.name)} AS VARCHAR)`;
-      const table = `_ade_spans_${i++}`;
-      const rows: (string | null)[][] = [];
-      const counts = new Map<string, number>();
-      let most = 0;
-      await ws.stream(
-        `SELECT v, count(*) AS n, max(k) AS k FROM (SELECT unnest(s) AS v, len(s) AS k FROM (SELECT regexp_extract_all(${col}, ${CANDIDATES}) AS s FROM ${stage} WHERE ${quoteIdent(plan.column.name)} IS NOT NULL)) WHERE ${spanMayHoldPiiSql('v')} GROUP BY 1`,
-        (chunk) => {
-          for (const [v, n, k] of chunk) {
-            most = Math.max(most, Number(k));
-            const r = spanTransform(v as string, tokenizer);
-            if (!r) continue;
-            for (const d of r.found) counts.set(d, (counts.get(d) ?? 0) + Number(n));
-            rows.push([v as string, r.text, r.token, r.found.join(',')]);
-          }
-        },
-      );
-      const action = plan.dropColumn ? 'column dropped' : plan.wholeToken ? 'replaced' : 'redacted';
-      for (const [detector, n] of counts) detections.push({ field: plan.column.path, detector, count: n, action });
-      if (rows.length === 0) continue;
-      if (plan.dropColumn) {
-        dropped.add(plan.column.name);
-        continue;
-      }
-      await ws.createVarcharTable(table, ['v', 't', 'tok', 'd'], rows);
-      const many: (string | null)[][] = [];
-      if (most > MAX_SPLICED_SPANS) await ws.stream(
-        `SELECT v FROM (SELECT DISTINCT ${col} AS v FROM ${stage}) WHERE len(regexp_extract_all(v, ${CANDIDATES})) > ${MAX_SPLICED_SPANS}`,
-        (chunk) => {
-          for (const [v] of chunk) {
-            const r = redactBySpans(v as string, tokenizer);
-            if (r.found.length) many.push([v as string, r.text]);
-          }
-        },
-      );
-      let manyTable: string | undefined;
-      if (many.length) {
-        manyTable = `_ade_many_${i++}`;
-        await ws.createVarcharTable(manyTable, ['v', 't'], many);
-      }
-      spans.set(plan.column.name, { spans: table, many: manyTable });
-      continue;
-    }
-    if (plan.how !== 'map') continue;
-    const table = `_ade_map_${i++}`;
-    const rows: (string | null)[][] = [];
-    const counts = new Map<string, number>();
-    await ws.stream(distinctSql(plan, stage), (chunk) => {
-      for (const [v, n] of chunk) {
-        const value = v as string;
-        const r = plan.transform(value);
-        for (const d of r.found) counts.set(d, (counts.get(d) ?? 0) + Number(n));
-        if (plan.complete || r.out !== value || r.found.length) rows.push([value, r.out, r.found.length ? r.found.join(',') : null]);
-      }
-    });
-    if (plan.nameCategory && plan.sqlFast) {
-      // Values DuckDB tokenised are counted here (JavaScript saw only the others).
-      const [row] = await ws.all(`SELECT count(*) AS n FROM ${stage} WHERE ${quoteIdent(plan.column.name)} IS NOT NULL AND ${plan.sqlFast.when(`CAST(${quoteIdent(plan.column.name)} AS VARCHAR)`)}`);
-      const n = Number(row?.n ?? 0);
-      if (n > 0) counts.set(`name:${plan.nameCategory}`, (counts.get(`name:${plan.nameCategory}`) ?? 0) + n);
-    }
-    const action = plan.onFound === 'drop-column' ? 'column dropped' : plan.onFound === 'reject-row' ? 'rows quarantined' : plan.policy.startsWith('undeclared') ? 'replaced' : plan.policy;
-    for (const [detector, n] of counts) detections.push({ field: plan.column.path, detector, count: n, action });
-    if (plan.onFound === 'drop-column' && counts.size > 0) {
-      dropped.add(plan.column.name);
-      continue;
-    }
-    await ws.createVarcharTable(table, ['v', 't', 'd'], rows);
-    tables.set(plan.column.name, table);
-    if (plan.onFound === 'reject-row' && counts.size > 0) rejects.set(plan.column.name, table);
-  }
-  return { tables, spans, dropped, rejects, detections };
-}
-
-/**
- * One candidate span through the detectors: its redacted text, its token when
- * it is exactly one identifier, and the detectors that fired; undefined when
- * nothing was found.
- */
-function spanTransform(span: string, tokenizer: Tokenizer): { text: string; token: string | null; found: string[] } | undefined {
-  // Most spans with an `@` are one email address and nothing else: one detector, not eight.
-  const email = span.includes('@') ? emailDetector.find(span) : [];
-  const whole = email.length === 1 && email[0]!.start === 0 && email[0]!.end === span.length;
-  const found = whole ? [{ ...email[0]!, detector: emailDetector.name, kind: emailDetector.kind }] : detectAll(span);
-  if (found.length === 0) return undefined;
-  let text = '';
-  let at = 0;
-  for (const f of found) {
-    text += span.slice(at, f.start) + `[${placeholderLabel(f.detector)}:${tokenizer.tokenize(f.value, f.kind)}]`;
-    at = f.end;
-  }
-  text += span.slice(at);
-  const only = found.length === 1 ? found[0]! : undefined;
-  const token = only && span.slice(0, only.start).trim() === '' && span.slice(only.end).trim() === '' ? tokenizer.tokenize(only.value, only.kind) : null;
-  return { text, token, found: [...new Set(found.map((f) => f.detector))] };
-}
-
 /** Writes quarantine and clean rows and commits both. */
 async function finish(
   ctx: IngestFileContext,
@@ -748,18 +638,6 @@ async function finish(
   };
 }
 
-/** A clean column's privacy class and doc: which policy made it, from which input field. */
-function describeColumn(plans: readonly ColumnPlan[], maps: Maps, name: string): Pick<ColumnInput, 'privacy' | 'doc'> {
-  const plan = plans.find((p) => p.column.name === name);
-  if (!plan) return {};
-  const from = plan.column.path !== name ? ` from input field ${plan.column.path}` : '';
-  const found = maps.detections.filter((d) => d.field === plan.column.path).map((d) => d.detector);
-  const policy = plan.how === 'drop' ? 'drop' : plan.policy;
-  const pseudonymous = policy === 'tokenize' || policy === 'redact' || policy === 'nested' || found.length > 0;
-  const detail = found.length ? `; found: ${[...new Set(found)].join(', ')}` : '';
-  return { privacy: pseudonymous ? 'pseudonymous' : 'none', doc: `${policy}${from}${detail}` };
-}
-
 /** A Parquet file DuckDB cannot read: one quarantine row for the whole file. */
 async function wholeFileQuarantined(ctx: IngestFileContext, ws: Workspace, t: PipelineTargets, file: InputFile, reason: string): Promise<PipelineReport> {
   const sql =
@@ -788,174 +666,5 @@ async function wholeFileQuarantined(ctx: IngestFileContext, ws: Workspace, t: Pi
     quarantineSnapshot: committed.snapshot.id,
     inputColumns: [],
   };
-}
-
-/** Why DuckDB could not read a file, without any value from it. */
-function describeReadError(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return `the file could not be read: ${scrubText(m.split('\n')[0]!)}`;
-}
-
-/** Row checks evaluated while staging: missing event id, fields a `reject` source did not expect. */
-function checkReasons(source: SourceConfig, flat: readonly FlatColumn[], rejectedNew: readonly FlatColumn[], _scan: boolean): { sql: string; field: string } {
-  const whens: string[] = [];
-  const fields: string[] = [];
-  const eid = source.eventId ? flat.find((c) => plainPath(c.path) === source.eventId) : undefined;
-  if (source.eventId) {
-    const cond = eid ? `${quoteIdent(eid.name)} IS NULL` : 'true';
-    whens.push(`WHEN ${cond} THEN ${quoteLiteral(`event id field ${source.eventId} is missing`)}`);
-    fields.push(`WHEN ${cond} THEN ${quoteLiteral(source.eventId)}`);
-  }
-  for (const c of rejectedNew) {
-    whens.push(`WHEN ${quoteIdent(c.name)} IS NOT NULL THEN ${quoteLiteral(`field ${c.path} is not in the pinned schema (on_schema_change: reject)`)}`);
-    fields.push(`WHEN ${quoteIdent(c.name)} IS NOT NULL THEN ${quoteLiteral(c.path)}`);
-  }
-  if (!whens.length) return { sql: 'CAST(NULL AS VARCHAR)', field: 'CAST(NULL AS VARCHAR)' };
-  return { sql: `CASE ${whens.join(' ')} ELSE NULL END`, field: `CASE ${fields.join(' ')} ELSE NULL END` };
-}
-
-/** How deeply a DuckDB type nests (lists and structs). */
-function typeDepth(type: string): number {
-  let depth = 0;
-  let max = 0;
-  for (let i = 0; i < type.length; i++) {
-    const ch = type[i];
-    if (ch === '(') max = Math.max(max, ++depth);
-    else if (ch === ')') depth--;
-    else if (ch === '[' && type[i + 1] === ']') max = Math.max(max, depth + 1 + countBrackets(type, i));
-  }
-  return max;
-}
-
-function countBrackets(type: string, at: number): number {
-  let n = 0;
-  for (let i = at; type[i] === '[' && type[i + 1] === ']'; i += 2) n++;
-  return n - 1;
-}
-
-/** JSON text → the value as text (strings unquoted; objects/lists as JSON) at a flat column's path. */
-function rawTextExpr(c: FlatColumn, alias: string): string {
-  const [head, ...rest] = c.segments;
-  const root = `${alias}.${quoteIdent(head!)}`;
-  const path = rest.length ? `'$${rest.map((k) => `."${k.replaceAll('"', '\\"')}"`).join('')}'` : "'$'";
-  if (c.json) return `CASE WHEN json_type(${root}, ${path}) IN ('NULL') THEN NULL ELSE CAST(json_extract(${root}, ${path}) AS VARCHAR) END`;
-  return `json_extract_string(${root}, ${path})`;
-}
-
-function compressionArg(file: InputFile): string {
-  return file.compression === 'none' ? '' : `, compression=${quoteLiteral(file.compression)}`;
-}
-
-/**
- * read_json / read_parquet of a file, with pinned top-level columns when given.
- * Map inference is off: a record with many rare keys must not turn the whole
- * file into one opaque map column (policies could not see its fields).
- */
-function readFn(file: InputFile, top: readonly TopColumn[] | undefined, source: SourceConfig, sampleAll = false): string {
-  const p = quoteLiteral(file.path);
-  if (file.format === 'parquet') return `read_parquet(${p})`;
-  const fmt = file.format === 'ndjson' ? 'newline_delimited' : 'auto';
-  const cols = top && top.length ? `, columns={${top.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}` : '';
-  return `read_json(${p}, format=${quoteLiteral(fmt)}${cols}, map_inference_threshold=-1${sampleAll ? ', sample_size=-1' : ''}, maximum_object_size=${Math.max(source.maxRecordBytes, 16 << 20)}${compressionArg(file)})`;
-}
-
-/**
- * Fields the records hold that the columns don't know (top level and inside
- * objects), and the largest record's size in bytes — one pass over the raw records.
- */
-async function unseenFields(
-  ws: Workspace,
-  file: InputFile,
-  sampled: readonly TopColumn[],
-  pinned: readonly TopColumn[],
-  source: SourceConfig,
-): Promise<{ unknown: string[]; biggest: number }> {
-  const flat = flattenColumns([...pinned, ...sampled.filter((c) => !pinned.some((p) => p.name === c.name))]);
-  const children = new Map<string, Set<string>>();
-  for (const c of flat) {
-    for (let i = 0; i < c.segments.length; i++) {
-      const parent = c.segments.slice(0, i).join('\u0000');
-      if (!children.has(parent)) children.set(parent, new Set());
-      children.get(parent)!.add(c.segments[i]!);
-    }
-  }
-  const parents = [...children.keys()];
-  const keysOf = (parent: string) =>
-    parent === '' ? 'json_keys(json)' : `json_keys(json, ${quoteLiteral('$' + parent.split('\u0000').map((k) => `."${k.replaceAll('"', '\\"')}"`).join(''))})`;
-  const fmt = file.format === 'ndjson' ? 'newline_delimited' : 'auto';
-  const sql =
-    `SELECT max(_len) AS biggest, ${parents.map((_, i) => `list(DISTINCT k${i}) AS k${i}`).join(', ')} FROM (` +
-    `SELECT strlen(json) AS _len, ${parents.map((p, i) => `unnest(coalesce(${keysOf(p)}, [])) AS k${i}`).join(', ')} ` +
-    `FROM read_json_objects(${quoteLiteral(file.path)}, format=${quoteLiteral(fmt)}, maximum_object_size=${Math.max(source.maxRecordBytes, 16 << 20) * 2}${compressionArg(file)}))`;
-  const [row] = await ws.all(sql);
-  const unknown: string[] = [];
-  parents.forEach((p, i) => {
-    const known = children.get(p)!;
-    for (const k of (row?.[`k${i}`] as string[] | null) ?? []) {
-      if (k !== null && !known.has(k)) unknown.push(p === '' ? k : `${p.split('\u0000').join('.')}.${k}`);
-    }
-  });
-  return { unknown, biggest: Number(row?.biggest ?? 0) };
-}
-
-/** Why a gzip/zstd file cannot be read to its end, or undefined when it can (streamed, nothing kept). */
-async function compressedStreamProblem(file: InputFile): Promise<string | undefined> {
-  const { createGunzip } = await import('node:zlib');
-  const { Writable } = await import('node:stream');
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  try {
-    if (file.compression === 'gzip') await pipeline(createReadStream(file.path, { highWaterMark: 1 << 20 }), createGunzip(), sink);
-    else if (file.compression === 'zstd') {
-      const { Decompress } = await import('fzstd');
-      let ended = false;
-      const d = new Decompress((_chunk, final) => {
-        if (final) ended = true;
-      });
-      for await (const chunk of createReadStream(file.path, { highWaterMark: 1 << 20 })) d.push(chunk as Uint8Array);
-      d.push(new Uint8Array(0), true);
-      if (!ended) return 'the zstd stream is truncated';
-    }
-    return undefined;
-  } catch (e) {
-    return `the ${file.compression} stream is truncated or corrupt (${(e as Error).message.split('\n')[0]})`;
-  }
-}
-
-/** Strict read_csv (RFC 4180) with the given columns. */
-function csvRead(file: InputFile, top: readonly TopColumn[], maxLine: number): string {
-  const delim = file.format === 'tsv' ? '\t' : ',';
-  const cols = `{${top.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ')}}`;
-  return `read_csv(${quoteLiteral(file.path)}, header=true, delim=${quoteLiteral(delim)}, quote='"', escape='"', auto_detect=false, strict_mode=true, null_padding=false, max_line_size=${maxLine}, columns=${cols}${compressionArg(file)})`;
-}
-
-/**
- * Types for text columns from their values: the narrowest of BIGINT, DOUBLE,
- * BOOLEAN, DATE, TIMESTAMP that every non-empty value converts to, else VARCHAR.
- */
-async function inferTextTypes(ws: Workspace, goodPath: string, names: readonly string[]): Promise<TopColumn[]> {
-  if (names.length === 0) return [];
-  const candidates = ['BIGINT', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP'];
-  const checks = names.flatMap((n, i) =>
-    candidates.map((t) => `bool_and(${quoteIdent(n)} IS NULL OR TRY_CAST(${quoteIdent(n)} AS ${t}) IS NOT NULL) AS c${i}_${t}`),
-  );
-  const cols = `{${names.map((n) => `${quoteLiteral(n)}: 'VARCHAR'`).join(', ')}}`;
-  const [row] = await ws.all(`SELECT ${checks.join(', ')} FROM read_json(${quoteLiteral(goodPath)}, format='newline_delimited', columns=${cols})`);
-  return names.map((name, i) => ({ name, type: candidates.find((t) => row?.[`c${i}_${t}`] === true) ?? 'VARCHAR' }));
-}
-
-/** CSV columns: the header (read by us) with DuckDB's sniffed types, VARCHAR where unsure. */
-async function csvColumns(ws: Workspace, file: InputFile): Promise<TopColumn[]> {
-  const header = await readCsvHeader(file);
-  let sniffed: { name: string; type: string }[] | undefined;
-  try {
-    const r = await ws.all(sniffCsvSql(file));
-    sniffed = r[0]?.Columns as { name: string; type: string }[] | undefined;
-  } catch {
-    sniffed = undefined;
-  }
-  const names = header ?? sniffed?.map((c) => c.name) ?? [];
-  if (names.length === 0) throw new IngestError('ingest.no_header', `the file has no header row`, { hint: 'CSV files need a header row naming the columns' });
-  const fits = sniffed && sniffed.length === names.length && sniffed.every((c, i) => c.name === names[i]);
-  return names.map((name, i) => ({ name, type: fits ? sniffed![i]!.type : 'VARCHAR' }));
 }
 

@@ -45,7 +45,6 @@ const SHORTHAND_ACTIONS = ['keep', 'drop', 'tokenize', 'redact'] as const;
 /** Actions written as a one-key mapping: `{ tokenize: phone }`, `{ mask: 4 }`, `{ generalize: day }`. */
 const MAPPING_ACTIONS = ['tokenize', 'mask', 'generalize'] as const;
 
-const TIME_GRAINS = ['day', 'month', 'year'] as const;
 /** Every `generalize:` target with its extra keys, their defaults and allowed ranges (those of src/privacy/generalize.ts). */
 const GENERALIZE_PARAMS = {
   day: {},

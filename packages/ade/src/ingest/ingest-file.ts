@@ -529,7 +529,8 @@ async function finish(
   }));
   const rejectReason = rejectJoin.length ? `CASE ${rejectJoin.map((r) => r.when).join(' ')} ELSE NULL END` : 'CAST(NULL AS VARCHAR)';
   const rejectField = rejectJoin.length ? `CASE ${rejectJoin.map((r) => r.field).join(' ')} ELSE NULL END` : 'CAST(NULL AS VARCHAR)';
-  const base = `SELECT s.*, coalesce(s._ade_reason, ${rejectReason}) AS _ade_why, coalesce(s._ade_field, ${rejectField}) AS _ade_where FROM ${s} AS s ${rejectJoin.map((r) => r.join).join(' ')}`;
+  // file_row_number keeps the input's order through the joins (time-ordered files prune well on event time).
+  const base = `SELECT s.*, coalesce(s._ade_reason, ${rejectReason}) AS _ade_why, coalesce(s._ade_field, ${rejectField}) AS _ade_where FROM read_parquet(${stage}, file_row_number = true) AS s ${rejectJoin.map((r) => r.join).join(' ')}`;
   await ws.run(`CREATE TEMP VIEW _ade_checked AS ${base}`);
   const { total, bad } = (await ws.all(`SELECT count(*) AS total, count(_ade_why) AS bad FROM _ade_checked`))[0] as { total: unknown; bad: unknown };
   const rowsRead = Number(total) + scanBad;
@@ -578,12 +579,12 @@ async function finish(
     ctx.onStage?.('writing');
     const eid = source.eventId ? outColumns.find((c) => plainPath(c.path) === source.eventId)?.name : undefined;
     const from = pre.length ? `(SELECT *, ${pre.join(', ')} FROM _ade_checked WHERE _ade_why IS NULL)` : '_ade_checked';
-    let cleanSql = `SELECT ${select.join(', ')} FROM ${from} AS s ${joins.join(' ')} WHERE s._ade_why IS NULL`;
+    let cleanSql = `SELECT ${select.join(', ')}, s.file_row_number AS _ade_order FROM ${from} AS s ${joins.join(' ')} WHERE s._ade_why IS NULL`;
     if (eid) {
       const e = quoteIdent(eid);
       // The window that keeps one row per id is costly; it runs only when the file repeats ids.
       const [dups] = await ws.all(`SELECT count(${e}) - count(DISTINCT ${e}) AS n FROM _ade_checked WHERE _ade_why IS NULL`);
-      if (Number(dups?.n ?? 0) > 0) cleanSql = `SELECT * FROM (${cleanSql}) QUALIFY row_number() OVER (PARTITION BY ${e}) = 1`;
+      if (Number(dups?.n ?? 0) > 0) cleanSql = `SELECT * FROM (${cleanSql}) QUALIFY row_number() OVER (PARTITION BY ${e} ORDER BY _ade_order) = 1`;
       if (t.cleanHasRows && t.cleanColumns?.some((c) => c.name === eid)) {
         cleanSql = `SELECT * FROM (${cleanSql}) WHERE ${e} NOT IN (SELECT ${e} FROM clean.${quoteIdent(source.name)} WHERE ${e} IS NOT NULL)`;
       }
@@ -591,13 +592,13 @@ async function finish(
     // Appends keep the table's types.
     const cleanTypes = new Map((t.cleanColumns ?? []).map((c) => [c.name, c.type]));
     const described = await ws.all(`DESCRIBE ${cleanSql}`);
-    const columns: ColumnInput[] = described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    const columns: ColumnInput[] = described.filter((r) => r.column_name !== '_ade_order').map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
     const cast = columns.map((c) => {
       const target = cleanTypes.get(c.name);
       return target && target !== c.type ? `CAST(${quoteIdent(c.name)} AS ${target}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name);
     });
     const finalColumns: ColumnInput[] = columns.map((c) => ({ ...c, type: cleanTypes.get(c.name) ?? c.type, ...describeColumn(plans, maps, c.name) }));
-    const written = await ws.writeParquet(`SELECT ${cast.join(', ')} FROM (${cleanSql})`, join(ws.workDir, 'out-clean'), `${t.batchId}-${uuidv7().slice(-12)}`, (f) =>
+    const written = await ws.writeParquet(`SELECT ${cast.join(', ')} FROM (${cleanSql}) ORDER BY _ade_order`, join(ws.workDir, 'out-clean'), `${t.batchId}-${uuidv7().slice(-12)}`, (f) =>
       ctx.onStage?.('writing', f),
     );
     if (written.rows > 0) {

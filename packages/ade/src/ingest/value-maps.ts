@@ -1,7 +1,8 @@
 import type { ColumnInput } from '../catalog/index.js';
 import type { Workspace } from '../engine/index.js';
 import { quoteIdent, quoteLiteral } from '../kernel/index.js';
-import { CANDIDATE_SPAN_SOURCE, detectAll, emailDetector, placeholderLabel, redactBySpans, spanMayHoldPiiSql, type Tokenizer } from '../privacy/index.js';
+import { CANDIDATE_SPAN_SOURCE, redactBySpans, spanMayHoldPiiSql, type Tokenizer } from '../privacy/index.js';
+import { spanTransform } from './span-transform.js';
 import type { Detection } from './ingest-file.js';
 import { distinctSql, type ColumnPlan } from './plan.js';
 
@@ -107,29 +108,6 @@ export async function buildMaps(ws: Workspace, plans: readonly ColumnPlan[], sta
     if (plan.onFound === 'reject-row' && counts.size > 0) rejects.set(plan.column.name, table);
   }
   return { tables, spans, dropped, rejects, detections };
-}
-
-/**
- * One candidate span through the detectors: its redacted text, its token when
- * it is exactly one identifier, and the detectors that fired; undefined when
- * nothing was found.
- */
-function spanTransform(span: string, tokenizer: Tokenizer): { text: string; token: string | null; found: string[] } | undefined {
-  // Most spans with an `@` are one email address and nothing else: one detector, not eight.
-  const email = span.includes('@') ? emailDetector.find(span) : [];
-  const whole = email.length === 1 && email[0]!.start === 0 && email[0]!.end === span.length;
-  const found = whole ? [{ ...email[0]!, detector: emailDetector.name, kind: emailDetector.kind }] : detectAll(span);
-  if (found.length === 0) return undefined;
-  let text = '';
-  let at = 0;
-  for (const f of found) {
-    text += span.slice(at, f.start) + `[${placeholderLabel(f.detector)}:${tokenizer.tokenize(f.value, f.kind)}]`;
-    at = f.end;
-  }
-  text += span.slice(at);
-  const only = found.length === 1 ? found[0]! : undefined;
-  const token = only && span.slice(0, only.start).trim() === '' && span.slice(only.end).trim() === '' ? tokenizer.tokenize(only.value, only.kind) : null;
-  return { text, token, found: [...new Set(found.map((f) => f.detector))] };
 }
 
 /** A clean column's privacy class and doc: which policy made it, from which input field. */

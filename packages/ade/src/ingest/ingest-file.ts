@@ -541,7 +541,7 @@ async function finish(
   const rel = t.fileName;
   const fromChecks =
     `SELECT ${quoteLiteral(rel)} AS file, ${quoteLiteral(t.rawKey)} AS raw_key, _ade_line AS line, _ade_offset AS byte_offset, _ade_where AS field, _ade_why AS reason, ` +
-    `${hasRecord ? '_ade_record' : "CAST(NULL AS VARCHAR)"} AS record, false AS record_truncated, ${quoteLiteral(t.batchId)} AS batch_id FROM _ade_checked WHERE _ade_why IS NOT NULL`;
+    `${hasRecord ? '_ade_record' : recordOf(plans)} AS record, false AS record_truncated, ${quoteLiteral(t.batchId)} AS batch_id FROM _ade_checked WHERE _ade_why IS NOT NULL`;
   const parts = [fromChecks];
   if (mode === 'scan' && scanBad > 0) {
     parts.push(
@@ -637,6 +637,12 @@ async function finish(
     ...(cleanSnapshot !== undefined ? { cleanSnapshot } : {}),
     ...(quarantineSnapshot !== undefined ? { quarantineSnapshot } : {}),
   };
+}
+
+/** A row's input values as JSON text, for quarantine rows found after a fast read (no line text). */
+function recordOf(plans: readonly ColumnPlan[]): string {
+  if (plans.length === 0) return 'CAST(NULL AS VARCHAR)';
+  return `CAST(to_json(struct_pack(${plans.map((p) => `${quoteIdent(p.column.name)} := ${quoteIdent(p.column.name)}`).join(', ')})) AS VARCHAR)`;
 }
 
 /** A Parquet file DuckDB cannot read: one quarantine row for the whole file. */

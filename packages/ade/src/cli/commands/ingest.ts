@@ -135,12 +135,16 @@ export async function ingestCommand(ctx: CommandContext, sourceName: string, pat
           seen.set(f, sig);
         }
         if (ready.length) {
-          const report = await once(ready);
+          try {
+            print(ctx, await once(ready));
+          } catch (e) {
+            // Watching goes on: the error is shown; files that failed are kept in raw and a rerun picks them up.
+            ctx.out.error(e);
+          }
           for (const f of ready) {
             done.add(f);
             stable.set(f, seen.get(f)!);
           }
-          print(ctx, report);
         }
         await new Promise((r) => setTimeout(r, intervalMs));
       }

@@ -213,10 +213,17 @@ catalog:
 access:
   default_role: analyst
   granted_roles: [analyst, engineer]
+sources:
+  signups:
+    format: ndjson
+    event_id: id
+    fields:
+      email: { tokenize: email }
 `,
       );
       writeFileSync(join(dir, 'o.csv'), 'id,amount\n1,2.5\n2,3.5\n');
-      const env = { TEAM_KEY: 'S3RVER', TEAM_SECRET: 'S3RVER', TEAM_CATALOG_URL: db.url };
+      writeFileSync(join(dir, 's.ndjson'), '{"id":1,"email":"a@example.com"}\n{"id":1,"email":"a@example.com"}\n{"id":2,"email":"b@example.com"}\n{"id":3,\n');
+      const env = { TEAM_KEY: 'S3RVER', TEAM_SECRET: 'S3RVER', TEAM_CATALOG_URL: db.url, ADE_KEYRING_FILE: join(dir, 'keys', 'team.json') };
       // Asynchronous: s3rver answers from this very process, so it must not be blocked.
       const run = (extra: Record<string, string>, ...args: string[]) =>
         new Promise<Ran>((resolve) => {
@@ -226,6 +233,14 @@ access:
         });
       assert.equal(json(await run(env, '--json', '--as', 'engineer', 'load', join(dir, 'o.csv'), '--table', 'clean.orders')).rows, 2);
       assert.deepEqual(json(await run(env, '--json', 'sql', 'SELECT sum(amount) AS s FROM clean.orders')), [{ s: 6 }]);
+      // Ingest in team mode: the ledger in Postgres, the raw copy and clean files in S3.
+      assert.equal((await run(env, '--as', 'engineer', 'keys', 'create')).code, 0);
+      const ingested = json(await run(env, '--json', '--as', 'engineer', 'ingest', 'signups', join(dir, 's.ndjson')));
+      assert.deepEqual([ingested.rowsWritten, ingested.quarantined, ingested.deduplicated], [2, 1, 1]);
+      assert.equal(json(await run(env, '--json', '--as', 'engineer', 'ingest', 'signups', join(dir, 's.ndjson'))).filesSkipped, 1);
+      const tokens = json<any[]>(await run(env, '--json', 'sql', 'SELECT email FROM clean.signups ORDER BY id'));
+      for (const t of tokens) assert.match(t.email, /^tok_[A-Za-z0-9_-]{22}$/);
+      assert.deepEqual(json<any[]>(await run(env, '--json', '--as', 'engineer', 'sql', 'SELECT line FROM quarantine.signups')), [{ line: 4 }]);
       assert.equal((await run(env, 'verify', '--read')).code, 0);
       // The secret names an environment variable; without it the CLI says which one is missing.
       const missing = await run({}, 'tables');

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_ENGINE_CONFIG } from '../engine/index.js';
 import type { Principal } from '../kernel/index.js';
-import { Lake } from '../lake/index.js';
+import { Lake, verifyLake } from '../lake/index.js';
 import { tokenize, type Keyring } from '../privacy/index.js';
 import { ingest, rebuildSource, type IngestReport } from './ingest-source.js';
 import { SOURCE_DEFAULTS, type FieldPolicy, type SourceConfig } from './source-config.js';
@@ -71,6 +71,12 @@ describe('ingest', () => {
     assert.equal(ledger.length, 2);
     assert.equal(ledger[0]!.info.keyId, 'k1');
     assert.equal((await lake.store.get(ledger[0]!.rawKey)).toString(), ndjson([{ id: 1, email: 'a@x.io' }, { id: 2, email: 'b@x.io' }, { id: 2, email: 'b@x.io' }, { id: 1, email: 'a@x.io' }]));
+    // verify checks the ledger's copies: present, and (reading) still the bytes that were hashed.
+    assert.deepEqual((await verifyLake(lake, { readFiles: true })).problems, []);
+    await lake.store.put(ledger[0]!.rawKey, 'tampered\n');
+    const problems = (await verifyLake(lake, { readFiles: true })).problems.map((p) => p.problem);
+    assert.deepEqual(problems, [`ingested file ${ledger[0]!.rawKey} no longer has the bytes that were ingested`]);
+    await lake.store.put(ledger[0]!.rawKey, ndjson([{ id: 1, email: 'a@x.io' }, { id: 2, email: 'b@x.io' }, { id: 2, email: 'b@x.io' }, { id: 1, email: 'a@x.io' }]));
   });
 
   it('should apply policies to nested paths and scan what no policy names', async () => {

@@ -7,7 +7,7 @@ export async function verifyCommand(ctx: CommandContext, opts: { read?: boolean 
   const report = await verifyLake(ctx.lake, { readFiles: Boolean(opts.read) });
   ctx.out.result(report, () =>
     report.problems.length === 0
-      ? `ok: ${report.tables} tables, ${report.snapshots} snapshots, ${report.files} current files verified`
+      ? `ok: ${report.tables} tables, ${report.snapshots} snapshots, ${report.files} current files, ${report.ingestedFiles} ingested input files verified`
       : [`${report.problems.length} problem(s):`, ...report.problems.map((p) => `  ${p.table}: ${p.problem}`)].join('\n'),
   );
   return report.problems.length ? EXIT.integrity : EXIT.ok;

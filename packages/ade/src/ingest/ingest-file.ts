@@ -333,7 +333,7 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
   // 2. Stage: typed, flattened rows (+ line, offset, reason) as uncompressed Parquet.
   const stageFast = async () => {
     await resolveColumns(file);
-    const reasons = checkReasons(source, flat, rejectedNew, false);
+    const reasons = checkReasons(source, flat, rejectedNew);
     const select =
       file.format === 'csv' || file.format === 'tsv'
         ? `SELECT ${flat.map((c) => `${quoteIdent(c.segments[0]!)} AS ${quoteIdent(c.name)}`).join(', ')} FROM ${csvRead(file, top, source.maxRecordBytes)}`
@@ -392,7 +392,7 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
       .map(({ c, raw, typed }) => `WHEN ${raw} IS NOT NULL AND ${typed} IS NULL THEN ${quoteLiteral(`field ${c.path}: not a ${c.type}`)}`);
     const convField = conversions.filter(({ c }) => c.type !== 'VARCHAR').map(({ c, raw, typed }) => `WHEN ${raw} IS NOT NULL AND ${typed} IS NULL THEN ${quoteLiteral(c.path)}`);
     const inner = `SELECT ${[...conversions.map(({ c, typed }) => `${typed} AS ${quoteIdent(c.name)}`), 'r._ade_line AS _ade_line', 'r._ade_offset AS _ade_offset', `CASE ${convReason.join(' ') || 'WHEN false THEN NULL'} ELSE NULL END AS _ade_conv`, `CASE ${convField.join(' ') || 'WHEN false THEN NULL'} ELSE NULL END AS _ade_conv_field`, `regexp_replace(CAST(to_json(r) AS VARCHAR), '^\\{"_ade_line":[0-9-]+,"_ade_offset":[0-9-]+,?', '{') AS _ade_record`].join(', ')} FROM read_json(${quoteLiteral(goodPath)}, format='newline_delimited', columns=${textTop}, maximum_object_size=${Math.max(source.maxRecordBytes * 2, 16 << 20)}) AS r`;
-    const reasons = checkReasons(source, flat, rejectedNew, true);
+    const reasons = checkReasons(source, flat, rejectedNew);
     if (scanned.good === 0) {
       await ws.run(
         `COPY (SELECT ${[...flat.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`), 'CAST(NULL AS BIGINT) AS _ade_line', 'CAST(NULL AS BIGINT) AS _ade_offset', 'CAST(NULL AS VARCHAR) AS _ade_reason', 'CAST(NULL AS VARCHAR) AS _ade_field', 'CAST(NULL AS VARCHAR) AS _ade_record'].join(', ')} WHERE false) TO ${stage} (FORMAT parquet, COMPRESSION uncompressed)`,
@@ -409,7 +409,7 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
     try {
       await stageFast();
     } catch (e) {
-      return await wholeFileQuarantined(ctx, ws, t, file, describeReadError(e));
+      return await wholeFileQuarantined(ctx, ws, t, describeReadError(e));
     }
   } else {
     try {
@@ -425,7 +425,7 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
       try {
         await stageScan();
       } catch (e2) {
-        if (e2 instanceof IngestError && e2.code === 'ingest.too_many_columns') return await wholeFileQuarantined(ctx, ws, t, file, e2.message);
+        if (e2 instanceof IngestError && e2.code === 'ingest.too_many_columns') return await wholeFileQuarantined(ctx, ws, t, e2.message);
         throw e2;
       }
     }
@@ -646,7 +646,7 @@ function recordOf(plans: readonly ColumnPlan[]): string {
 }
 
 /** A Parquet file DuckDB cannot read: one quarantine row for the whole file. */
-async function wholeFileQuarantined(ctx: IngestFileContext, ws: Workspace, t: PipelineTargets, file: InputFile, reason: string): Promise<PipelineReport> {
+async function wholeFileQuarantined(ctx: IngestFileContext, ws: Workspace, t: PipelineTargets, reason: string): Promise<PipelineReport> {
   const sql =
     `SELECT ${quoteLiteral(t.fileName)} AS file, ${quoteLiteral(t.rawKey)} AS raw_key, CAST(NULL AS BIGINT) AS line, CAST(NULL AS BIGINT) AS byte_offset, ` +
     `CAST(NULL AS VARCHAR) AS field, ${quoteLiteral(reason)} AS reason, CAST(NULL AS VARCHAR) AS record, false AS record_truncated, ${quoteLiteral(t.batchId)} AS batch_id`;
@@ -659,7 +659,6 @@ async function wholeFileQuarantined(ctx: IngestFileContext, ws: Workspace, t: Pi
     filePrefix: basename(written.files[0]!.localPath).replace(/-\d+\.parquet$/, ''),
     batchInfo: { source: 'ingest', origin: ctx.source.name, contentHash: t.contentHash, fileError: reason },
   });
-  void file;
   return {
     rowsRead: 0,
     rowsWritten: 0,

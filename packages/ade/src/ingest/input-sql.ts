@@ -21,7 +21,7 @@ export function describeReadError(e: unknown): string {
 }
 
 /** Row checks evaluated while staging: missing event id, fields a `reject` source did not expect. */
-export function checkReasons(source: SourceConfig, flat: readonly FlatColumn[], rejectedNew: readonly FlatColumn[], _scan: boolean): { sql: string; field: string } {
+export function checkReasons(source: SourceConfig, flat: readonly FlatColumn[], rejectedNew: readonly FlatColumn[]): { sql: string; field: string } {
   const whens: string[] = [];
   const fields: string[] = [];
   const eid = source.eventId ? flat.find((c) => plainPath(c.path) === source.eventId) : undefined;

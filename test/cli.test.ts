@@ -176,6 +176,10 @@ describe('ade demo', () => {
       for (const tokenized of ['email', 'phone', 'first_name']) assert.equal(cols.find((c: any) => c.name === tokenized)?.privacy, 'pseudonymous', tokenized);
       const sample = json<any[]>(run(project, '--json', 'sql', 'SELECT email, phone FROM clean.customers LIMIT 20'));
       for (const row of sample) assert.match(`${row.email} ${row.phone}`, /^tok_[A-Za-z0-9_-]{22} tok_[A-Za-z0-9_-]{22}$/);
+      // Only engineers ingest: an analyst hears about the role (exit 4), not about keys.
+      const refused = run(project, 'ingest', 'orders');
+      assert.equal(refused.code, 4, refused.stderr);
+      assert.match(refused.stderr, /may not write the raw zone/);
       // Re-running ingest finds nothing new.
       const again = json(run(project, '--json', '--as', 'engineer', 'ingest', 'orders'));
       assert.equal(again.filesSkipped, 1);

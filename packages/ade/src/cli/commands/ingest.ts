@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError, ValidationError } from '../../kernel/index.js';
+import { assertCanWrite, NotFoundError, ValidationError } from '../../kernel/index.js';
 import { ingest, listBucketInputs, rebuildSource, resolveInputs, type IngestReport } from '../../ingest/index.js';
 import { openObjectStore, type ObjectStore } from '../../storage/index.js';
 import type { CommandContext } from '../context.js';
@@ -26,6 +26,7 @@ export async function ingestCommand(ctx: CommandContext, sourceName: string, pat
     });
   }
   const source = found;
+  assertCanWrite(ctx.principal, 'raw'); // before the keyring: an analyst learns about the role, not about keys
   const keyring = loadKeyring(keyringLocation(ctx.project, env));
   if (opts.rebuild) {
     if (opts.watch || paths.length) throw new ValidationError('--rebuild reads the files already in the raw zone', { hint: 'drop --watch and the paths' });

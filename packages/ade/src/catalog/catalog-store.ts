@@ -152,6 +152,14 @@ export interface CatalogStore {
   /** Pins or evolves a source's input schema. */
   putSourceSchema(name: string, columns: readonly { name: string; type: string }[]): Promise<SourceSchema>;
 
+  /**
+   * Takes (or renews) a source's ingest lease for `owner` when free, expired
+   * or already `owner`'s; returns the holder afterwards.
+   */
+  acquireIngestLease(source: string, owner: string, leaseMs: number): Promise<{ owner: string; expiresAt: Date }>;
+  /** Gives a source's ingest lease back. */
+  releaseIngestLease(source: string, owner: string): Promise<void>;
+
   /** Closes the connection(s); the store cannot be used afterwards. */
   close(): Promise<void>;
 }

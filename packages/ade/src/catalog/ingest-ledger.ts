@@ -152,3 +152,33 @@ export async function putSourceSchema(
   else await tx.run('INSERT INTO ingest_sources (name, columns, pinned_at, updated_at) VALUES (?, ?, ?, ?)', [name, text, now, now]);
   return (await getSourceSchema(tx, name))!;
 }
+
+/**
+ * Takes the source's ingest lease for `owner` until now + `leaseMs`, when it
+ * is free, expired or already `owner`'s. Returns the holder after the attempt
+ * (the caller has it when that is `owner`).
+ */
+export async function acquireIngestLease(
+  tx: SqlExecutor,
+  ctx: CatalogContext,
+  source: string,
+  owner: string,
+  leaseMs: number,
+): Promise<{ owner: string; expiresAt: Date }> {
+  validateName('source', source);
+  checkText('lease owner', owner);
+  const now = ctx.clock.now().getTime();
+  await tx.run(
+    `INSERT INTO ingest_leases (source, owner, expires_at) VALUES (?, ?, ?)
+     ON CONFLICT (source) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+     WHERE ingest_leases.expires_at < ? OR ingest_leases.owner = excluded.owner`,
+    [source, owner, now + leaseMs, now],
+  );
+  const [row] = await tx.query<{ owner: string; expires_at: number | string }>('SELECT owner, expires_at FROM ingest_leases WHERE source = ?', [source]);
+  return { owner: row!.owner, expiresAt: new Date(Number(row!.expires_at)) };
+}
+
+/** Gives the lease back (only its owner can). */
+export async function releaseIngestLease(tx: SqlExecutor, source: string, owner: string): Promise<void> {
+  await tx.run('DELETE FROM ingest_leases WHERE source = ? AND owner = ?', [source, owner]);
+}

@@ -147,6 +147,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX ingest_files_age ON ingest_files (zone, ingested_at)`,
     ],
   },
+  {
+    version: 3,
+    name: 'ingest leases',
+    statements: () => [
+      // One ingest per source at a time (dedup against the table must see every earlier commit); expires if its holder dies.
+      `CREATE TABLE ingest_leases (source TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /** Postgres advisory lock key under which migrations run (`ade` in ASCII). */

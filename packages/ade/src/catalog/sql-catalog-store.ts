@@ -11,6 +11,8 @@ import { checkIntegrity } from './integrity.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { toTableInfo } from './rows.js';
 import {
+  acquireIngestLease,
+  releaseIngestLease,
   getIngestedFile,
   getSourceSchema,
   listIngestedFiles,
@@ -253,6 +255,14 @@ export class SqlCatalogStore implements CatalogStore {
 
   async putSourceSchema(name: string, columns: readonly { name: string; type: string }[]): Promise<SourceSchema> {
     return (await this.#write((tx, ctx) => putSourceSchema(tx, ctx, name, columns))).value;
+  }
+
+  async acquireIngestLease(source: string, owner: string, leaseMs: number): Promise<{ owner: string; expiresAt: Date }> {
+    return (await this.#write((tx, ctx) => acquireIngestLease(tx, ctx, source, owner, leaseMs))).value;
+  }
+
+  async releaseIngestLease(source: string, owner: string): Promise<void> {
+    await this.#write((tx) => releaseIngestLease(tx, source, owner));
   }
 
   async checkIntegrity(): Promise<IntegrityProblem[]> {

@@ -123,20 +123,53 @@ export async function listBucketInputs(url: string, openBucket: IngestRequest['o
   return keys.sort();
 }
 
+/** How long an ingest holds its source's lease without renewing it. */
+const LEASE_MS = 5 * 60_000;
+
+/**
+ * Runs `work` holding the source's ingest lease, renewed while it runs: one
+ * ingest (or rebuild) per source at a time across processes and machines, so
+ * that dedup against the table sees every earlier commit. A lease whose holder
+ * died expires after LEASE_MS.
+ */
+export async function withIngestLease<T>(lake: Lake, principal: Principal, source: string, work: () => Promise<T>): Promise<T> {
+  const owner = `${principal.name}:${uuidv7()}`;
+  const got = await lake.catalog.acquireIngestLease(source, owner, LEASE_MS);
+  if (got.owner !== owner) {
+    throw new IngestError('ingest.busy', `source ${source} is being ingested by another process (${got.owner.split(':').slice(0, -1).join(':')})`, {
+      hint: `try again when it is done; its lease ends at ${got.expiresAt.toISOString()} unless renewed`,
+      retryable: true,
+    });
+  }
+  const renew = setInterval(() => void lake.catalog.acquireIngestLease(source, owner, LEASE_MS).catch(() => undefined), LEASE_MS / 3);
+  renew.unref();
+  try {
+    return await work();
+  } finally {
+    clearInterval(renew);
+    await lake.catalog.releaseIngestLease(source, owner).catch(() => undefined);
+  }
+}
+
 /**
  * `ade ingest <source> [path…]`: every new file (by content hash) of the
  * source goes through the privacy path into `clean.<source>`; files seen
  * before are reported as skipped. One run in the ledger covers the call.
  */
 export async function ingest(lake: Lake, principal: Principal, req: IngestRequest): Promise<IngestReport> {
-  const started = performance.now();
   assertCanWrite(principal, 'raw');
   if (!req.keyring) {
     throw new IngestError('privacy.no_key', 'ingest needs a keyring to tokenize personal data, and none is configured', {
       hint: 'create one with `ade keys create` (it is kept outside the project), or point privacy.keyring in ade.yaml at one',
     });
   }
-  const keyring = validateKeyring(req.keyring);
+  validateKeyring(req.keyring);
+  return withIngestLease(lake, principal, req.source.name, () => ingestLocked(lake, principal, req));
+}
+
+async function ingestLocked(lake: Lake, principal: Principal, req: IngestRequest): Promise<IngestReport> {
+  const started = performance.now();
+  const keyring = validateKeyring(req.keyring!);
   const tokenizer = new Tokenizer(keyring, { maxCacheSize: 1_000_000 });
   const { ipad, opad } = hmacPads(keyring, tokenizer.keyId);
   const resolved = await resolveInputs(req.source, req.paths, req.baseDir);
@@ -238,8 +271,12 @@ export interface RebuildRequest {
  * rebuild that stops half way is completed by running it again.
  */
 export async function rebuildSource(lake: Lake, principal: Principal, req: RebuildRequest): Promise<IngestReport> {
-  const started = performance.now();
   assertCanWrite(principal, 'raw');
+  return withIngestLease(lake, principal, req.source.name, () => rebuildLocked(lake, principal, req));
+}
+
+async function rebuildLocked(lake: Lake, principal: Principal, req: RebuildRequest): Promise<IngestReport> {
+  const started = performance.now();
   if (!req.keyring) {
     throw new IngestError('privacy.no_key', 'a rebuild needs a keyring to tokenize personal data, and none is configured', {
       hint: 'create one with `ade keys create`, or point privacy.keyring in ade.yaml at one',

@@ -229,6 +229,18 @@ describe('ingest', () => {
     assert.equal((await rows('SELECT count(*) AS n FROM clean.rotate'))[0]!.n, 3);
   });
 
+  it('should let one ingest per source run at a time, and take over a lease whose holder died', async () => {
+    const src = source('leased');
+    const f = await file(ndjson([{ id: 1 }]));
+    await lake.catalog.acquireIngestLease('leased', 'other-machine:1', 60_000);
+    await assert.rejects(run(src, [f]), (e: Error & { code?: string }) => e.code === 'ingest.busy' && /other-machine/.test(e.message));
+    await lake.catalog.releaseIngestLease('leased', 'other-machine:1');
+    assert.equal((await run(src, [f])).rowsWritten, 1);
+    // An expired lease (its holder stopped renewing) does not block.
+    await lake.catalog.acquireIngestLease('leased', 'crashed:1', -1);
+    assert.equal((await run(src, [await file(ndjson([{ id: 2 }]))])).rowsWritten, 1);
+  });
+
   it('should refuse to run without a key or with a known default key, before touching anything', async () => {
     const src = source('nokey');
     const f = await file(ndjson([{ id: 1 }]));

@@ -138,13 +138,14 @@ export async function ingestCommand(ctx: CommandContext, sourceName: string, pat
         if (ready.length) {
           try {
             print(ctx, await once(ready));
+            for (const f of ready) {
+              done.add(f);
+              stable.set(f, seen.get(f)!);
+            }
           } catch (e) {
-            // Watching goes on: the error is shown; files that failed are kept in raw and a rerun picks them up.
+            // Watching goes on: the error is shown and the files are tried again next round
+            // (those already ingested are skipped by their hash).
             ctx.out.error(e);
-          }
-          for (const f of ready) {
-            done.add(f);
-            stable.set(f, seen.get(f)!);
           }
         }
         await new Promise((r) => setTimeout(r, intervalMs));

@@ -502,21 +502,21 @@ async function finish(
       }
     }
     else {
-      const table = maps.tables.get(col.name)!;
+      const table = maps.tables.get(col.name);
       const alias = `m_${joins.length}`;
-      joins.push(`LEFT JOIN ${quoteIdent(table)} AS ${alias} ON ${alias}.v = CAST(${ref} AS VARCHAR)`);
+      if (table) joins.push(`LEFT JOIN ${quoteIdent(table)} AS ${alias} ON ${alias}.v = CAST(${ref} AS VARCHAR)`);
       const fast = sqlFastSql(plan, s);
-      let mapped = `${alias}.t`;
-      let hit = `${alias}.v IS NOT NULL`;
+      let mapped = table ? `${alias}.t` : 'CAST(NULL AS VARCHAR)';
+      let hit = table ? `${alias}.v IS NOT NULL` : 'false';
       if (plan.sqlFast?.perRow) {
         const v = `CAST(${ref} AS VARCHAR)`;
-        mapped = `CASE WHEN ${plan.sqlFast.when(v)} THEN ${plan.sqlFast.expr(v)} ELSE ${alias}.t END`;
-        hit = `(${plan.sqlFast.when(v)} OR ${alias}.v IS NOT NULL)`;
+        mapped = `CASE WHEN ${plan.sqlFast.when(v)} THEN ${plan.sqlFast.expr(v)} ELSE ${mapped} END`;
+        hit = `(${plan.sqlFast.when(v)} OR ${hit})`;
       } else if (fast) {
         const f = `f_${joins.length}`;
         joins.push(`LEFT JOIN (${fast}) AS ${f} ON ${f}.v = CAST(${ref} AS VARCHAR)`);
-        mapped = `CASE WHEN ${f}.v IS NOT NULL THEN ${f}.t ELSE ${alias}.t END`;
-        hit = `(${f}.v IS NOT NULL OR ${alias}.v IS NOT NULL)`;
+        mapped = table ? `CASE WHEN ${f}.v IS NOT NULL THEN ${f}.t ELSE ${alias}.t END` : `${f}.t`;
+        hit = table ? `(${f}.v IS NOT NULL OR ${alias}.v IS NOT NULL)` : `${f}.v IS NOT NULL`;
       }
       select.push(plan.complete ? `${mapped} AS ${quoteIdent(col.name)}` : `CASE WHEN ${hit} THEN ${mapped} ELSE CAST(${ref} AS ${col.json ? 'VARCHAR' : col.type}) END AS ${quoteIdent(col.name)}`);
     }

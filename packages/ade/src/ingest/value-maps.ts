@@ -11,7 +11,7 @@ import { distinctSql, type ColumnPlan } from './plan.js';
 // the clean SELECT joins.
 
 export interface Maps {
-  /** Map table per column name. */
+  /** Map table per column name (absent when the map is empty). */
   readonly tables: ReadonlyMap<string, string>;
   /** Span maps per column name (spans plans with detections), and the table of texts with too many spans. */
   readonly spans: ReadonlyMap<string, { spans: string; many: string | undefined }>;
@@ -103,8 +103,11 @@ export async function buildMaps(ws: Workspace, plans: readonly ColumnPlan[], sta
       dropped.add(plan.column.name);
       continue;
     }
-    await ws.createVarcharTable(table, ['v', 't', 'd'], rows);
-    tables.set(plan.column.name, table);
+    // An empty map (every value went through SQL, or nothing changed) is not joined at all.
+    if (rows.length > 0) {
+      await ws.createVarcharTable(table, ['v', 't', 'd'], rows);
+      tables.set(plan.column.name, table);
+    }
     if (plan.onFound === 'reject-row' && counts.size > 0) rejects.set(plan.column.name, table);
   }
   return { tables, spans, dropped, rejects, detections };

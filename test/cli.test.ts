@@ -2,7 +2,7 @@
 // embedded default (local files, SQLite catalog, DuckDB).
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -86,6 +86,21 @@ describe('ade CLI', () => {
     assert.match(r.stderr, /bad\.ndjson, line 3/);
     const tables = json<any[]>(ade(project, '--json', 'tables')).map((t) => t.table);
     assert.ok(!tables.includes('clean.bad'), 'a failed first load must not leave an empty table');
+  });
+
+  it('should print lineage from the SQL models in models/ and name a broken model by file and line', () => {
+    mkdirSync(join(project, 'models', 'model'), { recursive: true });
+    mkdirSync(join(project, 'models', 'report'), { recursive: true });
+    writeFileSync(join(project, 'models', 'model', 'order_f.sql'), "/*\nkind: fact\n*/\nSELECT * FROM ref('clean.orders')\n");
+    writeFileSync(join(project, 'models', 'report', 'revenue.sql'), "SELECT sum(amount) AS revenue FROM ref('model.order_f')\n");
+    const l = json(ade(project, '--json', 'lineage', 'model.order_f'));
+    assert.deepEqual([l.model.kind, l.upstream, l.downstream], ['fact', ['clean.orders'], ['report.revenue']]);
+    assert.deepEqual(json(ade(project, '--json', 'lineage', 'clean.orders')).downstream, ['model.order_f', 'report.revenue']);
+    writeFileSync(join(project, 'models', 'report', 'broken.sql'), "SELECT 1\nFROM ref('orders')\n");
+    const broken = ade(project, 'lineage', 'clean.orders');
+    assert.equal(broken.code, 3);
+    assert.match(broken.stderr, /models\/report\/broken\.sql:2: ref\("orders"\) does not name a table as zone\.table/);
+    rmSync(join(project, 'models'), { recursive: true, force: true });
   });
 
   it('should append with schema evolution and time travel to the earlier snapshot', () => {

@@ -27,7 +27,7 @@ export function exitCodeFor(e: unknown): number {
   if (e instanceof AdeError) {
     if (e.code.endsWith('.not_found')) return EXIT.notFound;
     if (e.code === 'catalog.commit_conflict' || e.code === 'ingest.busy') return EXIT.conflict;
-    if (e.code.startsWith('load.') || e.code.startsWith('config.') || e.code.startsWith('validation.') || e.code.startsWith('privacy.')) return EXIT.invalidInput;
+    if (['load.', 'config.', 'validation.', 'privacy.', 'model.'].some((p) => e.code.startsWith(p))) return EXIT.invalidInput;
     if (e.code === 'permission.denied') return EXIT.permission;
     return EXIT.failure;
   }

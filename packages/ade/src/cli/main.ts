@@ -151,6 +151,12 @@ Examples:
       }),
     );
 
+  program
+    .command('lineage')
+    .description('what a table is built from and what is built from it, per the SQL models in models/<zone>/<name>.sql')
+    .argument('<zone.table>', 'a table or model, e.g. model.customer_d')
+    .action(async (t: string, _o: unknown, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/lineage.js')).lineageCommand(ctx, t)));
+
   const keys = program
     .command('keys')
     .description('the keyring of tokenisation keys, kept outside the lake and the catalog (engineer)');

@@ -1,4 +1,4 @@
-import { formatTableRef, type TableRef } from '../kernel/index.js';
+import { formatTableRef } from '../kernel/index.js';
 import { ModelError, type SqlModel } from './model-file.js';
 
 /**

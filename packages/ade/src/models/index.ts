@@ -1,0 +1,4 @@
+export { MODEL_KINDS, MODEL_ZONES, ModelError, parseSqlModel, type ModelKind, type SqlModel } from './model-file.js';
+export { ModelGraph } from './model-graph.js';
+export { loadModels } from './load-models.js';
+export { surrogateKey, surrogateKeySql } from './surrogate-key.js';

@@ -115,13 +115,11 @@ export function rawKeyFor(source: string, contentHash: string, name: string, at:
   return `raw/${source}/files/${day}/${contentHash.slice(7, 23)}-${safe}`;
 }
 
-
 /**
  * Ingests one file of a source: hash → (no-op if seen) → raw copy → typed read
  * (fast path; record-by-record scan when DuckDB rejects the file) →
- * obfuscation → quarantine commit → clean commit (dedup by event id) → ledger.
- * The batch id is derived from the source and the content hash, so a retry
- * after a crash finds what was already committed and does not repeat it.
+ * obfuscation → quarantine commit → clean commit (dedup by event id) → ledger
+ * (see `processStored` for the batch id that makes a retry safe).
  */
 export async function ingestFile(ctx: IngestFileContext, path: string, originalName?: string): Promise<FileReport> {
   const started = performance.now();

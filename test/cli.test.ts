@@ -103,6 +103,26 @@ describe('ade CLI', () => {
     rmSync(join(project, 'models'), { recursive: true, force: true });
   });
 
+  it('should plan and run SQL models: build what is stale, then nothing, and exit 1 when a model fails', () => {
+    mkdirSync(join(project, 'models', 'model'), { recursive: true });
+    mkdirSync(join(project, 'models', 'report'), { recursive: true });
+    writeFileSync(join(project, 'models', 'model', 'order_d.sql'), "/*\nkind: dimension\nkey: order_id\n*/\nSELECT order_id, amount FROM ref('clean.orders')\n");
+    writeFileSync(join(project, 'models', 'report', 'revenue.sql'), "SELECT round(sum(amount), 2) AS revenue FROM ref('model.order_d')\n");
+    const plan = json<any[]>(ade(project, '--json', 'plan'));
+    assert.deepEqual(plan.map((p) => [p.table, p.status]), [['model.order_d', 'stale'], ['report.revenue', 'stale']]);
+    const first = json<any[]>(ade(project, '--json', '--as', 'engineer', 'run'));
+    assert.deepEqual(first.map((r) => r.status), ['built', 'built']);
+    const total = json<any[]>(ade(project, '--json', 'sql', 'SELECT sum(amount) AS s FROM clean.orders'))[0].s;
+    assert.deepEqual(json(ade(project, '--json', 'sql', 'SELECT revenue FROM report.revenue')), [{ revenue: Math.round(total * 100) / 100 }]);
+    assert.match(json<any[]>(ade(project, '--json', 'sql', 'SELECT order_sk FROM model.order_d LIMIT 1'))[0].order_sk, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(json<any[]>(ade(project, '--json', '--as', 'engineer', 'run')).map((r) => r.status), ['fresh', 'fresh']);
+    writeFileSync(join(project, 'models', 'report', 'revenue.sql'), "SELECT sum(no_such_column) AS revenue FROM ref('model.order_d')\n");
+    const failed = ade(project, '--json', '--as', 'engineer', 'run');
+    assert.equal(failed.code, 1);
+    assert.deepEqual(JSON.parse(failed.stdout).map((r: any) => r.status), ['fresh', 'failed']);
+    rmSync(join(project, 'models'), { recursive: true, force: true });
+  });
+
   it('should append with schema evolution and time travel to the earlier snapshot', () => {
     const first = json<any[]>(ade(project, '--json', 'history', 'clean.orders'))[0].id;
     const r = json(ade(project, '--json', '--as', 'engineer', 'load', join(dir, 'more.csv'), '--table', 'clean.orders'));

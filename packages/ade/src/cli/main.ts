@@ -152,6 +152,23 @@ Examples:
     );
 
   program
+    .command('plan')
+    .description('what `ade run` would build and why (never built, model changed, input changed), building nothing')
+    .option('--select <pattern>', 'only these models, e.g. model.*_d; end with + to add everything downstream')
+    .option('--full-refresh', 'plan to rebuild every selected model')
+    .action(async (o: { select?: string; fullRefresh?: boolean }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/models.js')).planCommand(ctx, o)));
+
+  program
+    .command('run')
+    .description('build the stale SQL models in models/ in dependency order (report and dimension kinds); exit 1 if a model failed')
+    .option('--select <pattern>', 'only these models, e.g. report.*; end with + to add everything downstream')
+    .option('--full-refresh', 'rebuild every selected model')
+    .action(async (o: { select?: string; fullRefresh?: boolean }, cmd: Command) => {
+      const code = await withContext(g(cmd), async (ctx) => (await import('./commands/models.js')).runCommand(ctx, o));
+      setExit(code);
+    });
+
+  program
     .command('lineage')
     .description('what a table is built from and what is built from it, per the SQL models in models/<zone>/<name>.sql')
     .argument('<zone.table>', 'a table or model, e.g. model.customer_d')

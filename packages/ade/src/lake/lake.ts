@@ -59,6 +59,8 @@ export interface WriteSelectRequest {
   /** Tables the SELECT reads, pinned to their current snapshots. */
   readonly readTables?: readonly TableRef[];
   readonly batchId?: string;
+  /** Key prefix of the written files (default: the batch id); must be new for every attempt. */
+  readonly filePrefix?: string;
   /** Recorded with the batch, e.g. `{ source: 'load', file: 'x.csv' }`. */
   readonly batchInfo?: Readonly<Record<string, unknown>>;
   /** Table metadata used when the table is created. */
@@ -230,7 +232,7 @@ export class Lake {
           readPaths: req.readPaths ?? [],
           readDirectories: [],
           outDir: staging,
-          filePrefix: batchId,
+          filePrefix: req.filePrefix ?? batchId,
           ...(req.onProgress ? { onProgress: (f: number) => req.onProgress!('writing', Math.round(f * 1000), 1000) } : {}),
         });
       let written = await write(shaped?.sql ?? req.sql);
@@ -242,7 +244,7 @@ export class Lake {
         }
       }
       const { columns, addedColumns, renamedColumns } = shaped;
-      keys = written.files.map((_, i) => dataFileKey(ref.zone, ref.name, undefined, batchId, i));
+      keys = written.files.map((_, i) => dataFileKey(ref.zone, ref.name, undefined, req.filePrefix ?? batchId, i));
       await this.catalog.registerStaged(keys);
       for (const [i, file] of written.files.entries()) {
         req.onProgress?.('uploading', i, written.files.length);

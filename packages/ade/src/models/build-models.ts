@@ -91,37 +91,40 @@ export async function planModels(lake: Lake, graph: ModelGraph, opts: { select?:
  * Builds the stale selected models in dependency order. A model that fails
  * leaves its table at the previous snapshot, its run marked failed with the
  * error, and skips only the models downstream of it; independent models still
- * build. Every build is a run in the ledger (kind `model`).
+ * build. Independent models (one layer of the graph) build side by side,
+ * `parallel` at a time (default 2). Every build is a run in the ledger (kind `model`).
  */
 export async function runModels(
   lake: Lake,
   principal: Principal,
   graph: ModelGraph,
-  opts: { select?: readonly string[]; fullRefresh?: boolean; onModel?: (table: string, index: number, total: number) => void } = {},
+  opts: { select?: readonly string[]; fullRefresh?: boolean; parallel?: number; onModel?: (table: string, index: number, total: number) => void } = {},
 ): Promise<ModelResult[]> {
-  const results: ModelResult[] = [];
   const failed = new Set<string>();
   const selected = new Set(opts.select ?? graph.layers.flat());
   const order = graph.layers.flat().filter((t) => selected.has(t));
-  for (const [i, table] of order.entries()) {
-    opts.onModel?.(table, i, order.length);
+  const byTable = new Map<string, ModelResult>();
+  let begun = 0;
+  const record = (r: ModelResult) => void byTable.set(r.table, r);
+  const buildOne = async (table: string): Promise<void> => {
+    opts.onModel?.(table, begun++, order.length);
     const model = graph.models.get(table)!;
     const blockedBy = graph.upstream(table).filter((u) => failed.has(u));
     if (blockedBy.length) {
       failed.add(table);
-      results.push({ table, status: 'skipped', reasons: [`upstream ${blockedBy.join(', ')} failed`] });
-      continue;
+      record({ table, status: 'skipped', reasons: [`upstream ${blockedBy.join(', ')} failed`] });
+      return;
     }
     // Planned one at a time: an upstream model built a moment ago has its new snapshot now.
     const [plan] = await planModels(lake, graph, { select: [table], ...(opts.fullRefresh ? { fullRefresh: true } : {}) });
     if (!plan || plan.status === 'fresh' || plan.status === 'unsupported') {
-      results.push({ table, status: plan?.status === 'unsupported' ? 'unsupported' : 'fresh', reasons: plan?.reasons ?? [] });
-      continue;
+      record({ table, status: plan?.status === 'unsupported' ? 'unsupported' : 'fresh', reasons: plan?.reasons ?? [] });
+      return;
     }
     if (plan.batchId === undefined) {
       // An input has no data yet (or was not built): nothing to build from.
-      results.push({ table, status: 'skipped', reasons: plan.reasons });
-      continue;
+      record({ table, status: 'skipped', reasons: plan.reasons });
+      return;
     }
     const started = performance.now();
     const run = await lake.catalog.createRun({ kind: 'model', target: table, info: { file: model.file, reasons: plan.reasons, by: principal.name } });
@@ -147,14 +150,25 @@ export async function runModels(
       });
       const seconds = (performance.now() - started) / 1000;
       await lake.catalog.updateRun(run.id, { state: 'succeeded', info: { rows: written.rows, snapshot: written.snapshot.id, batch: batchId, seconds } });
-      results.push({ table, status: 'built', reasons: plan.reasons, rows: written.rows, snapshot: written.snapshot.id, seconds, runId: run.id });
+      record({ table, status: 'built', reasons: plan.reasons, rows: written.rows, snapshot: written.snapshot.id, seconds, runId: run.id });
     } catch (e) {
       const error = e instanceof Error ? e.message.split('\n')[0]! : String(e);
       await lake.catalog.updateRun(run.id, { state: 'failed', error }).catch(() => undefined);
       failed.add(table);
-      results.push({ table, status: 'failed', reasons: plan.reasons, error, runId: run.id, seconds: (performance.now() - started) / 1000 });
+      record({ table, status: 'failed', reasons: plan.reasons, error, runId: run.id, seconds: (performance.now() - started) / 1000 });
     }
+    };
+  // Layer by layer; the models of a layer are independent and build side by side (bounded).
+  const parallel = Math.max(1, opts.parallel ?? 2);
+  for (const layer of graph.layers) {
+    const queue = layer.filter((t) => selected.has(t));
+    await Promise.all(
+      Array.from({ length: Math.min(parallel, queue.length) }, async () => {
+        for (let t = queue.shift(); t !== undefined; t = queue.shift()) await buildOne(t);
+      }),
+    );
   }
+  const results = order.map((t) => byTable.get(t)!);
   return results;
 }
 

@@ -4,12 +4,11 @@ import { cpus } from 'node:os';
 import { parseDocument, YAMLParseError } from 'yaml';
 import type { CatalogConfig } from '../catalog/index.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/index.js';
-import { AdeError, isRole, ROLES, ValidationError, type Role } from '../kernel/index.js';
+import { AdeError, isRole, parseDuration, parseSize, ROLES, ValidationError, type Role } from '../kernel/index.js';
 import { DEFAULT_GC_CONFIG, type GcConfig, type LakeConfig } from '../lake/index.js';
 import type { ObjectStoreConfig } from '../storage/index.js';
 import { parseSources } from '../ingest/parse-sources.js';
 import type { SourceConfig } from '../ingest/source-config.js';
-import { parseDuration, parseSize } from './durations.js';
 
 export const PROJECT_FILE = 'ade.yaml';
 

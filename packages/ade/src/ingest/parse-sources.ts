@@ -1,7 +1,6 @@
-import { AdeError, validateName } from '../kernel/index.js';
+import { AdeError, parseDuration, parseSize, validateName } from '../kernel/index.js';
 import { INPUT_FORMATS, parseDeclaredColumns, type Compression, type DeclaredColumns, type InputFormat } from '../lake/input-format.js';
 import { PII_KINDS, isPiiKind } from '../privacy/index.js';
-import { parseDuration, parseSize } from '../cli/durations.js';
 import {
   SOURCE_DEFAULTS,
   type FieldPolicy,

@@ -6,3 +6,4 @@ export * from './names.js';
 export * from './zones.js';
 export * from './roles.js';
 export * from './async-mutex.js';
+export * from './durations.js';

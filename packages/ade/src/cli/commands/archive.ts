@@ -1,7 +1,6 @@
 import { archiveSources, type ArchiveReport } from '../../ingest/index.js';
-import { NotFoundError, PermissionError, roleAtLeast } from '../../kernel/index.js';
+import { formatBytes, NotFoundError, PermissionError, roleAtLeast } from '../../kernel/index.js';
 import type { CommandContext } from '../context.js';
-import { formatBytes } from '../durations.js';
 import { renderTable } from '../output.js';
 
 /** `ade archive [source] [--dry-run]`: raw files past raw_retention to the archive zone; archived files past archive_retention deleted. */

@@ -1,6 +1,5 @@
-import { formatTableRef, parseTableRef } from '../../kernel/index.js';
+import { formatBytes, formatTableRef, parseTableRef } from '../../kernel/index.js';
 import type { CommandContext } from '../context.js';
-import { formatBytes } from '../durations.js';
 import { renderTable } from '../output.js';
 
 /** Schema, recent snapshots, files and sizes of one table. */

@@ -1,7 +1,6 @@
 import { collectGarbage } from '../../lake/index.js';
-import { PermissionError, roleAtLeast } from '../../kernel/index.js';
+import { formatBytes, parseDuration, PermissionError, roleAtLeast } from '../../kernel/index.js';
 import type { CommandContext } from '../context.js';
-import { formatBytes, parseDuration } from '../durations.js';
 
 /** `ade gc`: expire old snapshots, delete files nothing retained references. */
 export async function gcCommand(ctx: CommandContext, opts: { retention?: string; grace?: string; dryRun?: boolean }): Promise<void> {

@@ -1,10 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertCanWrite, NotFoundError, ValidationError } from '../../kernel/index.js';
+import { assertCanWrite, formatBytes, NotFoundError, ValidationError } from '../../kernel/index.js';
 import { ingest, listBucketInputs, rebuildSource, resolveInputs, type IngestReport } from '../../ingest/index.js';
 import { openObjectStore, type ObjectStore } from '../../storage/index.js';
 import type { CommandContext } from '../context.js';
-import { formatBytes } from '../durations.js';
 import { keyringLocation, loadKeyring } from '../keyring-file.js';
 import { renderTable } from '../output.js';
 import { createProgress } from '../progress.js';

@@ -1,7 +1,6 @@
 import { loadFile, parseDeclaredColumns, type LoadResult } from '../../lake/index.js';
-import { parseTableRef, ValidationError } from '../../kernel/index.js';
+import { formatBytes, parseTableRef, ValidationError } from '../../kernel/index.js';
 import type { CommandContext } from '../context.js';
-import { formatBytes } from '../durations.js';
 import { createProgress } from '../progress.js';
 
 export interface LoadOptions {

@@ -1,6 +1,5 @@
-import { formatTableRef } from '../../kernel/index.js';
+import { formatBytes, formatTableRef } from '../../kernel/index.js';
 import type { CommandContext } from '../context.js';
-import { formatBytes } from '../durations.js';
 import { renderTable } from '../output.js';
 
 export interface TableRow {

@@ -40,43 +40,12 @@ export class ModelGraph {
 
   /** The models and tables `table` reads, directly or through others (nearest first). */
   upstream(table: string): string[] {
-    const out: string[] = [];
-    const seen = new Set<string>();
-    let frontier = [table];
-    while (frontier.length) {
-      const next: string[] = [];
-      for (const t of frontier) {
-        for (const input of this.models.get(t)?.inputs ?? []) {
-          const key = formatTableRef(input);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          out.push(key);
-          next.push(key);
-        }
-      }
-      frontier = next;
-    }
-    return out;
+    return breadthFirst(table, (t) => (this.models.get(t)?.inputs ?? []).map(formatTableRef));
   }
 
   /** The models that read `table`, directly or through others (nearest first). */
   downstream(table: string): string[] {
-    const out: string[] = [];
-    const seen = new Set<string>();
-    let frontier = [table];
-    while (frontier.length) {
-      const next: string[] = [];
-      for (const t of frontier) {
-        for (const d of [...(this.#downstream.get(t) ?? [])].sort()) {
-          if (seen.has(d)) continue;
-          seen.add(d);
-          out.push(d);
-          next.push(d);
-        }
-      }
-      frontier = next;
-    }
-    return out;
+    return breadthFirst(table, (t) => [...(this.#downstream.get(t) ?? [])].sort());
   }
 
   /** Models matching `pattern` (`model.*_d`, `report.*`, a full name), with everything downstream when `withDownstream`. */
@@ -86,6 +55,26 @@ export class ModelGraph {
     if (withDownstream) for (const k of [...picked]) for (const d of this.downstream(k)) picked.add(d);
     return this.layers.flat().filter((k) => picked.has(k));
   }
+}
+
+/** Everything reachable from `start` through `next`, nearest first, each once. */
+function breadthFirst(start: string, next: (node: string) => readonly string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  let frontier = [start];
+  while (frontier.length) {
+    const following: string[] = [];
+    for (const node of frontier) {
+      for (const n of next(node)) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        out.push(n);
+        following.push(n);
+      }
+    }
+    frontier = following;
+  }
+  return out;
 }
 
 /** Kahn's algorithm by layers; a leftover means a cycle, reported as a path. */

@@ -222,7 +222,6 @@ export class Lake {
         ? shapeColumns(req.sql, await this.engine.describe(req.sql, { readPaths: req.readPaths ?? [], tables: readTables }), pinned.schema.columns)
         : undefined;
     const staging = await this.store.stagingDir();
-    let keys: string[] = [];
     try {
       req.onProgress?.('writing');
       const write = (sql: string) =>
@@ -244,55 +243,20 @@ export class Lake {
         }
       }
       const { columns, addedColumns, renamedColumns } = shaped;
-      keys = written.files.map((_, i) => dataFileKey(ref.zone, ref.name, undefined, req.filePrefix ?? batchId, i));
-      await this.catalog.registerStaged(keys);
-      for (const [i, file] of written.files.entries()) {
-        req.onProgress?.('uploading', i, written.files.length);
-        await this.store.putFile(keys[i]!, file.localPath);
-      }
-      req.onProgress?.('committing');
-      if (!existing) {
-        await this.catalog.ensureTable({
-          table: ref,
-          columns,
-          description: req.create?.description,
-          owner: req.create?.owner ?? principal.name,
-          tags: req.create?.tags,
-        });
-      }
-      const bytes = written.files.reduce((s, f) => s + f.bytes, 0);
-      const result = await this.catalog.commit({
+      const published = await this.#publish(principal, {
         table: ref,
+        existed: existing !== undefined,
+        files: written.files,
+        filePrefix: req.filePrefix ?? batchId,
+        columns,
         operation: req.mode,
         baseSnapshotId,
-        added: written.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: withoutPersonalBounds(f.columnStats, columns) })),
         batchId,
-        columns,
-        committer: principal.name,
-        summary: { rows: written.rows, files: written.files.length, bytes, ...(req.batchInfo ?? {}) },
-        retryOnConflict: req.mode === 'append',
+        batchInfo: req.batchInfo,
+        create: req.create,
+        onProgress: req.onProgress,
       });
-      return {
-        table: formatTableRef(ref),
-        snapshot: result.snapshot,
-        batchId,
-        rows: written.rows,
-        files: written.files.length,
-        bytes,
-        columns: written.columns,
-        addedColumns,
-        renamedColumns,
-        retries: result.retries,
-      };
-    } catch (e) {
-      await Promise.allSettled(keys.map((k) => this.store.delete(k)));
-      await this.catalog.unregisterStaged(keys).catch(() => {});
-      if (!existing) {
-        // A table this write created but never committed must not linger empty.
-        const created = await this.catalog.getTable(ref).catch(() => undefined);
-        if (created && created.currentSnapshotId === undefined) await this.catalog.dropTable(ref, principal.name).catch(() => {});
-      }
-      throw e;
+      return { ...published, columns: written.columns, addedColumns, renamedColumns };
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
@@ -306,59 +270,94 @@ export class Lake {
    */
   async commitFiles(principal: Principal, req: CommitFilesRequest): Promise<WriteResult> {
     assertCanWrite(principal, req.table.zone);
-    const ref = req.table;
-    const existing = await this.catalog.getTable(ref);
-    const prefix = req.filePrefix ?? req.batchId;
-    const keys = req.files.map((_, i) => dataFileKey(ref.zone, ref.name, undefined, prefix, i));
+    const existing = await this.catalog.getTable(req.table);
+    const current = existing ? await this.catalog.pin(req.table) : undefined;
+    const known = new Set(current?.schema.columns.map((c) => c.name) ?? []);
+    const columns = current
+      ? [
+          ...current.schema.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, privacy: c.privacy, ...(c.doc ? { doc: c.doc } : {}) })),
+          ...req.columns.filter((c) => !known.has(c.name)),
+        ]
+      : req.columns;
+    const published = await this.#publish(principal, {
+      table: req.table,
+      existed: existing !== undefined,
+      files: req.files,
+      filePrefix: req.filePrefix ?? req.batchId,
+      columns,
+      operation: 'append',
+      baseSnapshotId: current?.snapshot?.id ?? null,
+      batchId: req.batchId,
+      batchInfo: req.batchInfo,
+      create: req.create,
+    });
+    return {
+      ...published,
+      columns: req.columns,
+      addedColumns: req.columns.filter((c) => current && !known.has(c.name)).map((c) => c.name),
+      renamedColumns: {},
+    };
+  }
+
+  /**
+   * The common tail of every write: uploads the files under the batch's keys
+   * (registered as staged first, so GC leaves them alone), creates the table
+   * on first use, and commits. On failure the uploads are removed, the staging
+   * records forgotten, and a table this write created is dropped again.
+   */
+  async #publish(
+    principal: Principal,
+    p: {
+      table: TableRef;
+      existed: boolean;
+      files: readonly WrittenFile[];
+      filePrefix: string;
+      columns: readonly ColumnInput[];
+      operation: 'append' | 'replace';
+      baseSnapshotId: number | null;
+      batchId: string;
+      batchInfo: Readonly<Record<string, unknown>> | undefined;
+      create: WriteSelectRequest['create'];
+      onProgress?: WriteSelectRequest['onProgress'];
+    },
+  ): Promise<Pick<WriteResult, 'table' | 'snapshot' | 'batchId' | 'rows' | 'files' | 'bytes' | 'retries'>> {
+    const ref = p.table;
+    const keys = p.files.map((_, i) => dataFileKey(ref.zone, ref.name, undefined, p.filePrefix, i));
     try {
       await this.catalog.registerStaged(keys);
-      for (const [i, file] of req.files.entries()) await this.store.putFile(keys[i]!, file.localPath);
-      if (!existing) {
+      for (const [i, file] of p.files.entries()) {
+        p.onProgress?.('uploading', i, p.files.length);
+        await this.store.putFile(keys[i]!, file.localPath);
+      }
+      p.onProgress?.('committing');
+      if (!p.existed) {
         await this.catalog.ensureTable({
           table: ref,
-          columns: req.columns,
-          description: req.create?.description,
-          owner: req.create?.owner ?? principal.name,
-          tags: req.create?.tags,
+          columns: p.columns,
+          description: p.create?.description,
+          owner: p.create?.owner ?? principal.name,
+          tags: p.create?.tags,
         });
       }
-      const current = existing ? await this.catalog.pin(ref) : undefined;
-      const known = new Set(current?.schema.columns.map((c) => c.name) ?? []);
-      const columns = current
-        ? [
-            ...current.schema.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, privacy: c.privacy, ...(c.doc ? { doc: c.doc } : {}) })),
-            ...req.columns.filter((c) => !known.has(c.name)),
-          ]
-        : req.columns;
-      const rows = req.files.reduce((s, f) => s + f.rows, 0);
-      const bytes = req.files.reduce((s, f) => s + f.bytes, 0);
+      const rows = p.files.reduce((s, f) => s + f.rows, 0);
+      const bytes = p.files.reduce((s, f) => s + f.bytes, 0);
       const result = await this.catalog.commit({
         table: ref,
-        operation: 'append',
-        baseSnapshotId: current?.snapshot?.id ?? null,
-        added: req.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: withoutPersonalBounds(f.columnStats, columns) })),
-        batchId: req.batchId,
-        columns,
+        operation: p.operation,
+        baseSnapshotId: p.baseSnapshotId,
+        added: p.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: withoutPersonalBounds(f.columnStats, p.columns) })),
+        batchId: p.batchId,
+        columns: p.columns,
         committer: principal.name,
-        summary: { rows, files: req.files.length, bytes, ...(req.batchInfo ?? {}) },
-        retryOnConflict: true,
+        summary: { rows, files: p.files.length, bytes, ...(p.batchInfo ?? {}) },
+        retryOnConflict: p.operation === 'append',
       });
-      return {
-        table: formatTableRef(ref),
-        snapshot: result.snapshot,
-        batchId: req.batchId,
-        rows,
-        files: req.files.length,
-        bytes,
-        columns: req.columns,
-        addedColumns: req.columns.filter((c) => current && !known.has(c.name)).map((c) => c.name),
-        renamedColumns: {},
-        retries: result.retries,
-      };
+      return { table: formatTableRef(ref), snapshot: result.snapshot, batchId: p.batchId, rows, files: p.files.length, bytes, retries: result.retries };
     } catch (e) {
       await Promise.allSettled(keys.map((k) => this.store.delete(k)));
       await this.catalog.unregisterStaged(keys).catch(() => {});
-      if (!existing) {
+      if (!p.existed) {
+        // A table this write created but never committed must not linger empty.
         const created = await this.catalog.getTable(ref).catch(() => undefined);
         if (created && created.currentSnapshotId === undefined) await this.catalog.dropTable(ref, principal.name).catch(() => {});
       }

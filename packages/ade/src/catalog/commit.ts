@@ -44,6 +44,7 @@ export function checkCommitRequest(req: CommitRequest): CheckedCommit {
     paths.add(f.path);
     if (!isCount(f.rows) || !isCount(f.bytes)) throw invalid(req, `file ${f.path} needs non-negative integer rows and bytes`, { path: f.path });
     if (f.partition !== undefined && typeof f.partition !== 'string') throw invalid(req, `file ${f.path} has a non-string partition`, { path: f.path });
+    if (f.batchId !== undefined && (typeof f.batchId !== 'string' || f.batchId === '')) throw invalid(req, `file ${f.path} has an empty batchId`, { path: f.path });
     if (f.columnStats === null || typeof f.columnStats !== 'object' || Array.isArray(f.columnStats)) {
       throw invalid(req, `file ${f.path} needs columnStats (an object keyed by column name)`, { path: f.path });
     }
@@ -112,10 +113,12 @@ export async function applyCommit(tx: SqlExecutor, ctx: CatalogContext, req: Che
     [tableId, seq, current, req.operation, req.batchId ?? null, schema.id, JSON.stringify(summary), req.committer, now],
   );
   await insertFiles(tx, tableId, req.batchId ?? null, seq, now, added);
-  if (req.batchId !== undefined) {
+  // The commit's batch, and any batch named by a file (recorded once, the first time it commits).
+  const fileBatches = new Set(added.flatMap((f) => (f.batchId !== undefined && f.batchId !== req.batchId ? [f.batchId] : [])));
+  for (const id of [...(req.batchId !== undefined ? [req.batchId] : []), ...fileBatches]) {
     await tx.run(
       `INSERT INTO batches (table_id, id, source, created_at, info) VALUES (?, ?, ?, ?, ?) ON CONFLICT (table_id, id) DO NOTHING`,
-      [tableId, req.batchId, req.batchSource ?? req.committer, now, JSON.stringify(req.batchInfo ?? {})],
+      [tableId, id, req.batchSource ?? req.committer, now, JSON.stringify(id === req.batchId ? (req.batchInfo ?? {}) : { commitBatch: req.batchId ?? null })],
     );
   }
   for (const part of chunked(added.map((f) => f.path))) {
@@ -248,7 +251,7 @@ async function insertFiles(
   for (const part of chunked(files, 50)) {
     const values: SqlValue[] = [];
     for (const f of part) {
-      values.push(tableId, f.path, f.rows, f.bytes, f.partition ?? null, JSON.stringify(f.columnStats), batchId, seq, now);
+      values.push(tableId, f.path, f.rows, f.bytes, f.partition ?? null, JSON.stringify(f.columnStats), f.batchId ?? batchId, seq, now);
     }
     await tx.run(
       `INSERT INTO data_files (table_id, path, row_count, byte_count, partition_value, column_stats, batch_id, added_seq, created_at)

@@ -79,6 +79,8 @@ export interface DataFileInput {
   readonly bytes: number;
   /** Partition value (e.g. a day `2026-11-27`), or undefined for unpartitioned tables. */
   readonly partition?: string;
+  /** The batch that wrote the file, when it differs from the commit's (a day model commits one batch per day). */
+  readonly batchId?: string;
   readonly columnStats: Readonly<Record<string, ColumnStats>>;
 }
 

@@ -151,19 +151,25 @@ Examples:
       }),
     );
 
+  type ModelOptions = { select?: string; fullRefresh?: boolean; from?: string; to?: string; parallel?: string };
   program
     .command('plan')
     .description('what `ade run` would build and why (never built, model changed, input changed), building nothing')
     .option('--select <pattern>', 'only these models, e.g. model.*_d; end with + to add everything downstream')
     .option('--full-refresh', 'plan to rebuild every selected model')
-    .action(async (o: { select?: string; fullRefresh?: boolean }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/models.js')).planCommand(ctx, o)));
+    .option('--from <day>', 'day models: only days from this one (YYYY-MM-DD)')
+    .option('--to <day>', 'day models: only days up to this one (YYYY-MM-DD, inclusive)')
+    .action(async (o: ModelOptions, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/models.js')).planCommand(ctx, o)));
 
   program
     .command('run')
-    .description('build the stale SQL models in models/ in dependency order (report and dimension kinds); exit 1 if a model failed')
+    .description('build the stale models in models/ in dependency order: new input batches, changed code, missing or late days; exit 1 if a model failed')
     .option('--select <pattern>', 'only these models, e.g. report.*; end with + to add everything downstream')
     .option('--full-refresh', 'rebuild every selected model')
-    .action(async (o: { select?: string; fullRefresh?: boolean }, cmd: Command) => {
+    .option('--from <day>', 'day models: only (re)build days from this one (YYYY-MM-DD)')
+    .option('--to <day>', 'day models: only (re)build days up to this one (YYYY-MM-DD, inclusive)')
+    .option('--parallel <n>', 'independent models built at once (default 2)')
+    .action(async (o: ModelOptions, cmd: Command) => {
       const code = await withContext(g(cmd), async (ctx) => (await import('./commands/models.js')).runCommand(ctx, o));
       setExit(code);
     });

@@ -59,7 +59,15 @@ export function viewSelect(table: TableBinding, fileColumns: FileColumns): strin
       return `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`;
     })
     .join(', ');
-  return `SELECT ${list} FROM ${readParquet(table.files)}`;
+  return `SELECT ${list} FROM ${readParquet(table.files)}${dayFilter(table)}`;
+}
+
+/** ` WHERE CAST(col AS DATE) IN (…)` for a binding restricted to some days, else empty. */
+function dayFilter(table: TableBinding): string {
+  if (!table.days) return '';
+  const { column, days } = table.days;
+  if (days.length === 0) return ' WHERE false';
+  return ` WHERE CAST(${quoteIdent(column)} AS DATE) IN (${days.map((d) => `DATE '${d}'`).join(', ')})`;
 }
 
 function readParquet(files: readonly string[]): string {
@@ -120,6 +128,15 @@ function validateBindings(tables: readonly TableBinding[]): void {
     validateName('table', table.name);
     const ref = `${table.zone}.${table.name}`;
     if (seen.has(ref)) throw new ValidationError(`table ${ref} is bound twice`, { details: { table: ref } });
+    if (table.days) {
+      validateName('column', table.days.column);
+      if (!table.columns.some((c) => c.name === table.days!.column)) {
+        throw new ValidationError(`table ${ref} has no column ${table.days.column} to select days by`, { details: { table: ref, column: table.days.column } });
+      }
+      for (const d of table.days.days) {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new ValidationError(`day ${JSON.stringify(d)} for ${ref} is not YYYY-MM-DD`, { details: { table: ref, day: d } });
+      }
+    }
     seen.add(ref);
     if (table.columns.length === 0) {
       throw new ValidationError(`table ${ref} has no columns`, { details: { table: ref } });

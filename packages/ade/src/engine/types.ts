@@ -52,6 +52,8 @@ export interface TableBinding {
   readonly columns: readonly { readonly name: string; readonly type: string; readonly id?: number }[];
   /** Absolute local paths (under an allowed directory). */
   readonly files: readonly string[];
+  /** Only the rows whose `column`, as a DATE, is one of `days` (`YYYY-MM-DD`): a day model reads one day of its inputs. */
+  readonly days?: { readonly column: string; readonly days: readonly string[] };
 }
 
 export interface SessionOptions {

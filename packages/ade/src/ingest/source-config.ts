@@ -1,3 +1,4 @@
+import { normalizeNames } from '../kernel/index.js';
 import type { PiiKind, TimeGrain } from '../privacy/index.js';
 import type { Compression, DeclaredColumns, InputFormat } from '../lake/input-format.js';
 
@@ -77,3 +78,16 @@ export const SOURCE_DEFAULTS = {
   maxColumns: 4096,
   maxDepth: 64,
 } as const satisfies Partial<SourceConfig>;
+
+/**
+ * The time column of each source's clean table (`clean.events` → `timestamp`),
+ * for sources that declare `event_time`: day models read these tables one day
+ * at a time. Nested paths flatten as ingestion names them (`a.b` → `a_b`).
+ */
+export function sourceTimeColumns(sources: readonly SourceConfig[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of sources) {
+    if (s.eventTime) out.set(`clean.${s.name}`, normalizeNames([s.eventTime.split('.').join('_')])[0]!);
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-export { Lake, mentionsTable, type ReadOptions, type WriteSelectRequest, type WriteResult, type WriteStage } from './lake.js';
+export { Lake, mentionsTable, type ReadOptions, type WriteSelectRequest, type WritePart, type WritePartsRequest, type WriteResult, type WriteStage } from './lake.js';
 export { DEFAULT_GC_CONFIG, type GcConfig, type LakeConfig } from './config.js';
 export { LakeError, LoadError } from './errors.js';
 export { loadFile, type LoadRequest, type LoadResult } from './load.js';

@@ -11,6 +11,9 @@ import {
   type TableInfo,
 } from '../catalog/index.js';
 import { Engine, type ResultColumn, type Session, type TableBinding, type WrittenFile } from '../engine/index.js';
+
+/** A written file with where it goes: its partition and, when not the commit's, its batch. */
+type PlacedFile = WrittenFile & { readonly partition?: string; readonly batchId?: string };
 import {
   assertCanRead,
   assertCanWrite,
@@ -65,6 +68,40 @@ export interface WriteSelectRequest {
   readonly batchInfo?: Readonly<Record<string, unknown>>;
   /** Table metadata used when the table is created. */
   readonly create?: { readonly description?: string; readonly owner?: string; readonly tags?: readonly string[] };
+  readonly onProgress?: (stage: WriteStage, done?: number, total?: number) => void;
+}
+
+/** One SELECT of a multi-part write (see `Lake.writeParts`), over tables bound for it alone. */
+export interface WritePart {
+  readonly sql: string;
+  /** The tables the SELECT reads, already bound: e.g. restricted to some batches' files or to some days. */
+  readonly tables: readonly TableBinding[];
+  /** Partition value of the part's files (a day, `YYYY-MM-DD`). */
+  readonly partition?: string;
+  /** The batch the part's files belong to, when it is not the commit's. */
+  readonly batchId?: string;
+}
+
+/** Several SELECTs written into one table and published in one commit. */
+export interface WritePartsRequest {
+  readonly table: TableRef;
+  readonly parts: readonly WritePart[];
+  /**
+   * `append` adds; `replace` removes every current file (the parts define the
+   * schema anew); `overwrite` removes the current files of `removeBatchIds` and
+   * `removePartitions`, resolved when the commit lands, so a concurrent or
+   * repeated write of the same batch replaces rather than duplicates it.
+   */
+  readonly mode: 'append' | 'replace' | 'overwrite';
+  readonly removeBatchIds?: readonly string[];
+  readonly removePartitions?: readonly string[];
+  readonly batchId: string;
+  /** Key prefix of the written files; must be new for every attempt. */
+  readonly filePrefix: string;
+  readonly batchInfo?: Readonly<Record<string, unknown>>;
+  /** Recorded on the snapshot (default: `batchInfo`); a function gets the rows each part wrote. */
+  readonly summary?: Readonly<Record<string, unknown>> | ((partRows: readonly number[]) => Readonly<Record<string, unknown>>);
+  readonly create?: WriteSelectRequest['create'];
   readonly onProgress?: (stage: WriteStage, done?: number, total?: number) => void;
 }
 
@@ -263,6 +300,72 @@ export class Lake {
   }
 
   /**
+   * Writes several SELECTs, each over its own bindings, into one table and
+   * publishes them in one commit: a model build that replaces some batches or
+   * some days of a table, atomically. Files keep their part's partition and
+   * batch. Appends and overwrites cast to the table's types and add new
+   * columns; a replace defines the schema from the parts. On any failure
+   * nothing is published and the table stays at its previous snapshot.
+   */
+  async writeParts(principal: Principal, req: WritePartsRequest): Promise<WriteResult> {
+    assertCanWrite(principal, req.table.zone);
+    const ref = req.table;
+    const existing = await this.catalog.getTable(ref);
+    const pinned = existing ? await this.catalog.pin(ref) : undefined;
+    const keepSchema = pinned && req.mode !== 'replace' ? pinned.schema.columns : undefined;
+    const staging = await this.store.stagingDir();
+    try {
+      req.onProgress?.('writing');
+      let input: readonly ResultColumn[] | undefined;
+      let shaped: Shaped | undefined;
+      const files: PlacedFile[] = [];
+      const partRows: number[] = [];
+      let columns: readonly ResultColumn[] = [];
+      for (const [i, part] of req.parts.entries()) {
+        const write = (sql: string) =>
+          this.engine.write({ sql, tables: part.tables, readPaths: [], readDirectories: [], outDir: staging, filePrefix: `${req.filePrefix}-p${i}` });
+        if (!input && keepSchema) input = await this.engine.describe(part.sql, { readPaths: [], tables: part.tables });
+        let written;
+        if (input) {
+          shaped = shapeColumns(part.sql, input, keepSchema);
+          written = await write(shaped.sql);
+        } else {
+          written = await write(part.sql);
+          input = written.columns;
+          shaped = shapeColumns(part.sql, input, undefined);
+          if (shaped.sql !== part.sql) {
+            await Promise.all(written.files.map((f) => rm(f.localPath, { force: true })));
+            written = await write(shaped.sql);
+          }
+        }
+        if (i === 0) columns = written.columns;
+        partRows.push(written.rows);
+        files.push(...written.files.map((f) => ({ ...f, ...(part.partition !== undefined ? { partition: part.partition } : {}), ...(part.batchId !== undefined ? { batchId: part.batchId } : {}) })));
+        req.onProgress?.('writing', i + 1, req.parts.length);
+      }
+      const published = await this.#publish(principal, {
+        table: ref,
+        existed: existing !== undefined,
+        files,
+        filePrefix: req.filePrefix,
+        columns: shaped?.columns ?? keepSchema ?? [],
+        operation: req.mode,
+        baseSnapshotId: pinned?.snapshot?.id ?? null,
+        batchId: req.batchId,
+        batchInfo: req.batchInfo,
+        summary: typeof req.summary === 'function' ? req.summary(partRows) : req.summary,
+        removeBatchIds: req.removeBatchIds,
+        removePartitions: req.removePartitions,
+        create: req.create,
+        onProgress: req.onProgress,
+      });
+      return { ...published, columns, addedColumns: shaped?.addedColumns ?? [], renamedColumns: shaped?.renamedColumns ?? {} };
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /**
    * Commits Parquet files a pipeline already wrote (e.g. in a workspace) to a
    * table as one append: uploads them under the batch's keys, creates the
    * table on first use, and commits. `columns` must be what the files hold,
@@ -310,10 +413,13 @@ export class Lake {
     p: {
       table: TableRef;
       existed: boolean;
-      files: readonly WrittenFile[];
+      files: readonly PlacedFile[];
       filePrefix: string;
       columns: readonly ColumnInput[];
-      operation: 'append' | 'replace';
+      operation: 'append' | 'replace' | 'overwrite';
+      removeBatchIds?: readonly string[] | undefined;
+      removePartitions?: readonly string[] | undefined;
+      summary?: Readonly<Record<string, unknown>> | undefined;
       baseSnapshotId: number | null;
       batchId: string;
       batchInfo: Readonly<Record<string, unknown>> | undefined;
@@ -322,7 +428,7 @@ export class Lake {
     },
   ): Promise<Pick<WriteResult, 'table' | 'snapshot' | 'batchId' | 'rows' | 'files' | 'bytes' | 'retries'>> {
     const ref = p.table;
-    const keys = p.files.map((_, i) => dataFileKey(ref.zone, ref.name, undefined, p.filePrefix, i));
+    const keys = p.files.map((f, i) => dataFileKey(ref.zone, ref.name, f.partition, p.filePrefix, i));
     try {
       await this.catalog.registerStaged(keys);
       for (const [i, file] of p.files.entries()) {
@@ -345,12 +451,23 @@ export class Lake {
         table: ref,
         operation: p.operation,
         baseSnapshotId: p.baseSnapshotId,
-        added: p.files.map((f, i) => ({ path: keys[i]!, rows: f.rows, bytes: f.bytes, columnStats: withoutPersonalBounds(f.columnStats, p.columns) })),
+        added: p.files.map((f, i) => ({
+          path: keys[i]!,
+          rows: f.rows,
+          bytes: f.bytes,
+          ...(f.partition !== undefined ? { partition: f.partition } : {}),
+          ...(f.batchId !== undefined ? { batchId: f.batchId } : {}),
+          columnStats: withoutPersonalBounds(f.columnStats, p.columns),
+        })),
+        ...(p.removeBatchIds?.length ? { removeBatchIds: p.removeBatchIds } : {}),
+        ...(p.removePartitions?.length ? { removePartitions: p.removePartitions } : {}),
         batchId: p.batchId,
+        ...(p.batchInfo ? { batchInfo: p.batchInfo } : {}),
         columns: p.columns,
         committer: principal.name,
-        summary: { rows, files: p.files.length, bytes, ...(p.batchInfo ?? {}) },
-        retryOnConflict: p.operation === 'append',
+        summary: { rows, files: p.files.length, bytes, ...(p.summary ?? p.batchInfo ?? {}) },
+        // Appends and overwrites (whose removals are resolved when the commit lands) retry a lost race; a replace built on a snapshot does not.
+        retryOnConflict: p.operation !== 'replace',
       });
       return { table: formatTableRef(ref), snapshot: result.snapshot, batchId: p.batchId, rows, files: p.files.length, bytes, retries: result.retries };
     } catch (e) {

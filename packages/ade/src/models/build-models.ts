@@ -1,33 +1,52 @@
+import type { TableBinding } from '../engine/index.js';
 import { AdeError, formatTableRef, quoteIdent, uuidv5, uuidv7, type Principal } from '../kernel/index.js';
-import type { Lake } from '../lake/index.js';
+import type { Lake, WriteResult } from '../lake/index.js';
+import { dayBindings, dayWork, describeDays, factBatchId, factWork, type DayWork, type FactWork } from './model-work.js';
 import type { ModelGraph } from './model-graph.js';
 import type { SqlModel } from './model-file.js';
 import { surrogateKeySql } from './surrogate-key.js';
 
-/** Kinds `ade run` builds today: both replace the whole table from the model. */
-export const BUILDABLE_KINDS = ['report', 'dimension'] as const;
+/** Every kind builds: dimension, report and current replace the table; fact and day write only what changed. */
+export const BUILDABLE_KINDS = ['report', 'dimension', 'current', 'fact', 'day'] as const;
+
+/** How `planModels` and `runModels` read the project. */
+export interface BuildOptions {
+  readonly select?: readonly string[];
+  readonly fullRefresh?: boolean;
+  /** Time column by input table (`clean.events` → `timestamp`): sources' `event_time` and models' `time`. Day models read these inputs one day at a time. */
+  readonly timeColumns?: ReadonlyMap<string, string>;
+  /** Day models: only days from (inclusive, `YYYY-MM-DD`). */
+  readonly from?: string;
+  /** Day models: only days to (inclusive). */
+  readonly to?: string;
+}
 
 /** What `ade plan` says of one model. */
 export interface ModelPlan {
   readonly table: string;
   readonly kind: string;
-  /** `fresh`: built from these inputs and this code already; `stale`: `ade run` builds it; `unsupported`: its kind is not built yet. */
-  readonly status: 'fresh' | 'stale' | 'unsupported';
+  /** `fresh`: built from these inputs and this code already; `stale`: `ade run` builds it. */
+  readonly status: 'fresh' | 'stale';
   readonly reasons: readonly string[];
-  /** The batch id a build would have (model, code version, input snapshots); undefined while an input is rebuilt first. */
+  /** The batch id a build would have (model, code version, inputs); undefined while an input is rebuilt first. */
   readonly batchId: string | undefined;
+  /** Why the model cannot build as declared (e.g. a day model none of whose inputs has a time column). */
+  readonly problem?: string;
+  /** Fact and day models: the batches or days a build writes. */
+  readonly work?: FactWork | DayWork;
 }
 
 /** What `ade run` did with one model. */
 export interface ModelResult {
   readonly table: string;
-  readonly status: 'built' | 'fresh' | 'failed' | 'skipped' | 'unsupported';
+  readonly status: 'built' | 'fresh' | 'failed' | 'skipped';
   readonly reasons: readonly string[];
   readonly rows?: number;
   readonly snapshot?: number;
   readonly seconds?: number;
   readonly runId?: string;
   readonly error?: string;
+  readonly hint?: string;
 }
 
 /** Column holding a dimension's surrogate key: `customer_d` → `customer_sk`. */
@@ -36,21 +55,19 @@ export function surrogateColumn(model: SqlModel): string {
 }
 
 /**
- * Decides, in build order, which models are stale: never built, code changed,
- * an input has a new snapshot, or an input is rebuilt first. A model is fresh
- * when its table's current snapshot carries the batch id its code and inputs
- * give now. `fullRefresh` marks every selected model stale.
+ * Decides, in build order, which models are stale. Report, dimension and
+ * current models: never built, code changed, an input has a new snapshot, or
+ * an input is rebuilt first. Fact models: batches of the driving input no
+ * output batch covers, or output batches whose code, lookups or input batches
+ * changed. Day models: days whose input batches changed, missing days, days
+ * no input holds any more. `fullRefresh` marks every selected model stale.
  */
-export async function planModels(lake: Lake, graph: ModelGraph, opts: { select?: readonly string[]; fullRefresh?: boolean } = {}): Promise<ModelPlan[]> {
+export async function planModels(lake: Lake, graph: ModelGraph, opts: BuildOptions = {}): Promise<ModelPlan[]> {
   const selected = new Set(opts.select ?? graph.layers.flat());
   const plans = new Map<string, ModelPlan>();
   for (const table of graph.layers.flat()) {
     if (!selected.has(table)) continue;
     const model = graph.models.get(table)!;
-    if (!(BUILDABLE_KINDS as readonly string[]).includes(model.kind)) {
-      plans.set(table, { table, kind: model.kind, status: 'unsupported', reasons: [`kind ${model.kind} is not built by ade run yet (report and dimension are)`], batchId: undefined });
-      continue;
-    }
     const reasons: string[] = [];
     const inputs: string[] = [];
     for (const input of model.inputs) {
@@ -68,11 +85,28 @@ export async function planModels(lake: Lake, graph: ModelGraph, opts: { select?:
       inputs.push(`${key}@${info.currentSnapshotId}`);
     }
     const pending = reasons.length > 0;
+    const fullRefresh = opts.fullRefresh === true;
+    if (!pending && model.kind === 'fact') {
+      plans.set(table, factPlan(model, await factWork(lake, model, fullRefresh), fullRefresh));
+      continue;
+    }
+    if (!pending && model.kind === 'day') {
+      const timeColumns = new Map(opts.timeColumns ?? []);
+      for (const [t, m] of graph.models) if (m.time) timeColumns.set(t, m.time);
+      if (!model.inputs.some((t) => timeColumns.has(formatTableRef(t)))) {
+        const problem = `none of its inputs (${model.inputs.map(formatTableRef).join(', ')}) has a time column to read one day at a time`;
+        plans.set(table, { table, kind: model.kind, status: 'stale', reasons: [problem], batchId: undefined, problem });
+        continue;
+      }
+      const work = await dayWork(lake, model, timeColumns, { fullRefresh, ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) });
+      plans.set(table, dayPlan(model, work));
+      continue;
+    }
     const batchId = pending ? undefined : uuidv5(`model:${table}:${model.codeVersion}:${inputs.sort().join(',')}`);
     const current = (await lake.catalog.getTable(model.table))?.currentSnapshotId !== undefined ? (await lake.catalog.history(model.table, { limit: 1 }))[0] : undefined;
     const built = current?.summary.model as { codeVersion?: string; inputs?: string[] } | undefined;
     if (!current) reasons.push('never built');
-    else if (opts.fullRefresh) reasons.push('--full-refresh');
+    else if (fullRefresh) reasons.push('--full-refresh');
     else if (!pending && current.batchId === batchId) {
       plans.set(table, { table, kind: model.kind, status: 'fresh', reasons: ['inputs and code unchanged since the last build'], batchId });
       continue;
@@ -87,6 +121,37 @@ export async function planModels(lake: Lake, graph: ModelGraph, opts: { select?:
   return [...plans.values()];
 }
 
+function factPlan(model: SqlModel, work: FactWork, fullRefresh: boolean): ModelPlan {
+  const table = formatTableRef(model.table);
+  const driver = formatTableRef(work.driver);
+  if (work.group.length === 0 && work.removeBatches.length === 0) {
+    return { table, kind: model.kind, status: 'fresh', reasons: [`all ${work.kept} batch(es) of ${driver} built; code and lookups unchanged`], batchId: undefined, work };
+  }
+  const reasons: string[] = [];
+  if (fullRefresh) reasons.push('--full-refresh');
+  else if (work.replaceAll) reasons.push(`${model.file} or its lookups changed: every batch is rebuilt`);
+  else if (work.removeBatches.length) reasons.push(`${work.removeBatches.length} output batch(es) replaced (an input batch was rebuilt or removed)`);
+  const fresh = work.group.length - (work.replaceAll ? 0 : 0);
+  if (work.group.length) reasons.push(`${fresh} batch(es) of ${driver} to process${work.kept ? `, ${work.kept} kept` : ''}`);
+  return { table, kind: model.kind, status: 'stale', reasons, batchId: work.group.length ? factBatchId(model, work.lookups, work.group) : undefined, work };
+}
+
+function dayPlan(model: SqlModel, work: DayWork): ModelPlan {
+  const table = formatTableRef(model.table);
+  if (work.days.length === 0 && work.removeDays.length === 0) {
+    return { table, kind: model.kind, status: 'fresh', reasons: ['every day is built from its current inputs'], batchId: undefined, work };
+  }
+  const reasons: string[] = [];
+  for (const why of ['missing', 'changed', 'refresh'] as const) {
+    const days = work.days.filter((d) => d.why === why).map((d) => d.day);
+    if (days.length === 0) continue;
+    reasons.push(`${why === 'missing' ? 'missing' : why === 'changed' ? 'new or late input on' : 'rebuilding'} ${describeDays(days)}`);
+  }
+  if (work.removeDays.length) reasons.push(`no input rows any more on ${describeDays(work.removeDays)}`);
+  const batchId = uuidv5(`model:${table}:${model.codeVersion}:days:${work.days.map((d) => d.batchId).join(',')}:${work.removeDays.join(',')}`);
+  return { table, kind: model.kind, status: 'stale', reasons, batchId, work };
+}
+
 /**
  * Builds the stale selected models in dependency order. A model that fails
  * leaves its table at the previous snapshot, its run marked failed with the
@@ -98,7 +163,7 @@ export async function runModels(
   lake: Lake,
   principal: Principal,
   graph: ModelGraph,
-  opts: { select?: readonly string[]; fullRefresh?: boolean; parallel?: number; onModel?: (table: string, index: number, total: number) => void } = {},
+  opts: BuildOptions & { parallel?: number; onModel?: (table: string, index: number, total: number) => void } = {},
 ): Promise<ModelResult[]> {
   const failed = new Set<string>();
   const selected = new Set(opts.select ?? graph.layers.flat());
@@ -116,48 +181,34 @@ export async function runModels(
       return;
     }
     // Planned one at a time: an upstream model built a moment ago has its new snapshot now.
-    const [plan] = await planModels(lake, graph, { select: [table], ...(opts.fullRefresh ? { fullRefresh: true } : {}) });
-    if (!plan || plan.status === 'fresh' || plan.status === 'unsupported') {
-      record({ table, status: plan?.status === 'unsupported' ? 'unsupported' : 'fresh', reasons: plan?.reasons ?? [] });
+    const { select: _select, ...rest } = opts;
+    const [plan] = await planModels(lake, graph, { ...rest, select: [table] });
+    if (!plan || plan.status === 'fresh') {
+      record({ table, status: 'fresh', reasons: plan?.reasons ?? [] });
       return;
     }
-    if (plan.batchId === undefined) {
+    if (plan.batchId === undefined && !plan.problem && !plan.work) {
       // An input has no data yet (or was not built): nothing to build from.
       record({ table, status: 'skipped', reasons: plan.reasons });
       return;
     }
     const started = performance.now();
-    const run = await lake.catalog.createRun({ kind: 'model', target: table, info: { file: model.file, reasons: plan.reasons, by: principal.name } });
+    const run = await lake.catalog.createRun({ kind: 'model', target: table, info: { file: model.file, kind: model.kind, reasons: plan.reasons, by: principal.name } });
     await lake.catalog.updateRun(run.id, { state: 'running', attemptsIncrement: true });
     try {
-      const batchId = plan.batchId;
-      const inputs = await Promise.all(model.inputs.map(async (t) => `${formatTableRef(t)}@${(await lake.catalog.getTable(t))!.currentSnapshotId}`));
-      if (model.kind === 'dimension') await assertUniqueKey(lake, principal, model);
-      const sql =
-        model.kind === 'dimension'
-          ? `SELECT ${surrogateKeySql(table, model.key.map((k) => `_m.${quoteIdent(k)}`))} AS ${quoteIdent(surrogateColumn(model))}, _m.*, '${batchId}' AS ade_batch_id FROM (${model.sql}) AS _m`
-          : `SELECT _m.*, '${batchId}' AS ade_batch_id FROM (${model.sql}) AS _m`;
-      const written = await lake.writeSelect(principal, {
-        table: model.table,
-        sql,
-        mode: 'replace',
-        readTables: model.inputs,
-        batchId,
-        // Files are never overwritten: each attempt writes under its own prefix (a rebuild keeps the batch id).
-        filePrefix: `${batchId}-${uuidv7().slice(-12)}`,
-        batchInfo: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, inputs: inputs.sort() } },
-        create: { description: model.description },
-      });
+      if (plan.problem) throw new AdeError('model.invalid', `${model.file}: ${plan.problem}`, { hint: 'read a source with event_time, or a model with a time column, in a day model' });
+      const written = await buildModel(lake, principal, model, plan);
       const seconds = (performance.now() - started) / 1000;
-      await lake.catalog.updateRun(run.id, { state: 'succeeded', info: { rows: written.rows, snapshot: written.snapshot.id, batch: batchId, seconds } });
+      await lake.catalog.updateRun(run.id, { state: 'succeeded', info: { rows: written.rows, snapshot: written.snapshot.id, batch: written.batchId, seconds } });
       record({ table, status: 'built', reasons: plan.reasons, rows: written.rows, snapshot: written.snapshot.id, seconds, runId: run.id });
     } catch (e) {
       const error = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-      await lake.catalog.updateRun(run.id, { state: 'failed', error }).catch(() => undefined);
+      const hint = e instanceof AdeError ? e.hint : undefined;
+      await lake.catalog.updateRun(run.id, { state: 'failed', error, ...(hint ? { info: { hint } } : {}) }).catch(() => undefined);
       failed.add(table);
-      record({ table, status: 'failed', reasons: plan.reasons, error, runId: run.id, seconds: (performance.now() - started) / 1000 });
+      record({ table, status: 'failed', reasons: plan.reasons, error, ...(hint ? { hint } : {}), runId: run.id, seconds: (performance.now() - started) / 1000 });
     }
-    };
+  };
   // Layer by layer; the models of a layer are independent and build side by side (bounded).
   const parallel = Math.max(1, opts.parallel ?? 2);
   for (const layer of graph.layers) {
@@ -168,8 +219,100 @@ export async function runModels(
       }),
     );
   }
-  const results = order.map((t) => byTable.get(t)!);
-  return results;
+  return order.map((t) => byTable.get(t)!);
+}
+
+/** One model's build, written and committed atomically according to its kind. */
+async function buildModel(lake: Lake, principal: Principal, model: SqlModel, plan: ModelPlan): Promise<WriteResult> {
+  const table = formatTableRef(model.table);
+  // Files are never overwritten: each attempt writes under its own prefix (a rebuild keeps the batch id).
+  const attempt = (id: string) => `${id}-${uuidv7().slice(-12)}`;
+  const create = { description: model.description };
+  const withBatch = (sql: string, batchId: string) => `SELECT _m.*, '${batchId}' AS ade_batch_id FROM (${sql}) AS _m`;
+  const work = plan.work;
+  if (work?.kind === 'fact') {
+    const batchId = plan.batchId ?? factBatchId(model, work.lookups, work.group);
+    const tables: TableBinding[] = [];
+    for (const t of model.inputs) {
+      const binding = await lake.bind(await lake.catalog.pin(t));
+      // The driver is read as the files of the batches processed now.
+      tables.push(t === work.driver ? { ...binding, files: await Promise.all(work.groupFiles.map((f) => lake.store.localPath(f.path))) } : binding);
+    }
+    const info = { codeVersion: model.codeVersion, lookups: work.lookups, inputs: work.group };
+    return lake.writeParts(principal, {
+      table: model.table,
+      parts: work.group.length ? [{ sql: withBatch(model.sql, batchId), tables }] : [],
+      mode: work.replaceAll ? 'replace' : 'overwrite',
+      // The batch itself too: a repeated or concurrent build of the same batches replaces, never duplicates.
+      removeBatchIds: [...work.removeBatches, batchId],
+      batchId,
+      filePrefix: attempt(batchId),
+      batchInfo: { source: 'model', model: info },
+      summary: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, lookups: work.lookups, batches: work.group.length, kept: work.kept } },
+      create,
+    });
+  }
+  if (work?.kind === 'day') {
+    const parts = [];
+    for (const d of work.days) {
+      const sql = `SELECT * FROM (${withBatch(model.sql, d.batchId)}) AS _d WHERE CAST(_d.${quoteIdent(model.time!)} AS DATE) = DATE '${d.day}'`;
+      parts.push({ sql, tables: await dayBindings(lake, model, work, d.day), partition: d.day, batchId: d.batchId });
+    }
+    const emptyDays = (partRows: readonly number[]) => {
+      const out = { ...work.emptyDays };
+      for (const d of [...work.days.map((x) => x.day), ...work.removeDays]) delete out[d];
+      // A day with input rows but no output rows is recorded, or it would look missing on every run.
+      work.days.forEach((d, i) => partRows[i] === 0 && (out[d.day] = d.batchId));
+      return out;
+    };
+    const result = await lake.writeParts(principal, {
+      table: model.table,
+      parts,
+      mode: work.replaceAll ? 'replace' : 'overwrite',
+      removePartitions: [...work.days.map((d) => d.day), ...work.removeDays],
+      batchId: plan.batchId!,
+      filePrefix: attempt(plan.batchId!),
+      summary: (partRows) => ({ source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, days: work.days.length, removedDays: work.removeDays.length, emptyDays: emptyDays(partRows) } }),
+      create,
+    });
+    return result;
+  }
+  const batchId = plan.batchId!;
+  const inputs = await Promise.all(model.inputs.map(async (t) => `${formatTableRef(t)}@${(await lake.catalog.getTable(t))!.currentSnapshotId}`));
+  if (model.kind === 'dimension') await assertUniqueKey(lake, principal, model);
+  let sql: string;
+  if (model.kind === 'dimension') {
+    sql = `SELECT ${surrogateKeySql(table, model.key.map((k) => `_m.${quoteIdent(k)}`))} AS ${quoteIdent(surrogateColumn(model))}, _m.*, '${batchId}' AS ade_batch_id FROM (${model.sql}) AS _m`;
+  } else if (model.kind === 'current') {
+    sql = withBatch(currentStateSql(model), batchId);
+  } else {
+    sql = withBatch(model.sql, batchId);
+  }
+  return lake.writeSelect(principal, {
+    table: model.table,
+    sql,
+    mode: 'replace',
+    readTables: model.inputs,
+    batchId,
+    filePrefix: attempt(batchId),
+    batchInfo: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, inputs: inputs.sort() } },
+    create,
+  });
+}
+
+/**
+ * A `current` model's table from its change rows: per key, the change with
+ * the highest position (`time`; ties broken by the row's content, so the
+ * result depends only on the set of changes), kept unless it is a delete
+ * (`op = 'd'`). Replaying changes gives the same table.
+ */
+export function currentStateSql(model: SqlModel): string {
+  const key = model.key.map((k) => `_c.${quoteIdent(k)}`).join(', ');
+  const time = `_c.${quoteIdent(model.time!)}`;
+  return `SELECT * EXCLUDE (op, _ade_rank) FROM (
+    SELECT _c.*, row_number() OVER (PARTITION BY ${key} ORDER BY ${time} DESC NULLS LAST, md5(CAST(_c AS VARCHAR)) DESC) AS _ade_rank
+    FROM (${model.sql}) AS _c
+  ) WHERE _ade_rank = 1 AND coalesce(op, '') <> 'd'`;
 }
 
 /** A dimension's natural key must identify its rows: duplicates fail the build (the table keeps its snapshot). */

@@ -2,4 +2,5 @@ export { MODEL_KINDS, MODEL_ZONES, ModelError, parseSqlModel, type ModelKind, ty
 export { ModelGraph } from './model-graph.js';
 export { loadModels } from './load-models.js';
 export { surrogateKey, surrogateKeySql } from './surrogate-key.js';
-export { BUILDABLE_KINDS, planModels, runModels, surrogateColumn, type ModelPlan, type ModelResult } from './build-models.js';
+export { BUILDABLE_KINDS, currentStateSql, planModels, runModels, surrogateColumn, type BuildOptions, type ModelPlan, type ModelResult } from './build-models.js';
+export { factWork, dayWork, type FactWork, type DayWork } from './model-work.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, relative, sep } from 'node:path';
 import { parseDocument } from 'yaml';
 import { AdeError, formatTableRef, parseTableRef, quoteIdent, validateName, type TableRef } from '../kernel/index.js';
+import { surrogateKeySql } from './surrogate-key.js';
 
 /** How a model's rerun writes (see DESIGN.md, "Idempotent ETL"). */
 export type ModelKind = 'dimension' | 'fact' | 'day' | 'report' | 'current';
@@ -103,6 +104,7 @@ export function parseSqlModel(text: string, path: string, projectDir: string): S
   }
   const time = header.time === undefined ? undefined : String(header.time);
   if (kind === 'day' && !time) throw new ModelError(file, 'a day model needs a time column (its day partitions)', { hint: 'e.g. time: event_at' });
+  if (kind === 'current' && !time) throw new ModelError(file, "a current model needs a time column: the change's position, latest wins", { hint: 'e.g. time: ts_ms (and an op column: c, u, d or r)' });
   const columnsRaw = header.columns ?? {};
   if (typeof columnsRaw !== 'object' || Array.isArray(columnsRaw) || columnsRaw === null) throw new ModelError(file, 'columns must map column names to their docs');
   const columns = Object.fromEntries(Object.entries(columnsRaw as Record<string, unknown>).map(([k, v]) => [k, String(v ?? '')]));
@@ -130,7 +132,7 @@ export function parseSqlModel(text: string, path: string, projectDir: string): S
     sql += body.slice(at, r.index) + `${quoteIdent(ref.zone)}.${quoteIdent(ref.name)}`;
     at = r.index! + r[0].length;
   }
-  sql = (sql + body.slice(at)).trim().replace(/;\s*$/, '');
+  sql = expandSurrogateKeys((sql + body.slice(at)).trim().replace(/;\s*$/, ''), file);
   if (!/^(with|select|from|\()/i.test(maskCommentsAndStrings(sql).trim())) throw new ModelError(file, 'the model must be one SELECT (WITH … SELECT is fine)', { line: bodyLine });
   const table = { zone, name };
   if (seen.has(formatTableRef(table))) throw new ModelError(file, 'a model cannot ref() its own table');
@@ -146,6 +148,49 @@ export function parseSqlModel(text: string, path: string, projectDir: string): S
     sql,
     codeVersion: `sha256:${createHash('sha256').update(normalized).digest('hex')}`,
   };
+}
+
+const SK = /\bsk\(\s*(['"])([^'"]*)\1\s*,/g;
+
+/**
+ * Replaces every `sk('zone.table', expr, …)` with the dimension's surrogate
+ * key computed from the natural key expressions: a fact gets its dimension
+ * keys without a lookup (UUIDv5 of the table and the key, as the dimension
+ * computes them).
+ */
+function expandSurrogateKeys(sql: string, file: string): string {
+  for (;;) {
+    const masked = maskCommentsAndStrings(sql);
+    SK.lastIndex = 0;
+    const m = SK.exec(masked);
+    if (!m) return sql;
+    const target = m[2]!;
+    try {
+      parseTableRef(target);
+    } catch {
+      throw new ModelError(file, `sk(${JSON.stringify(target)}, …) does not name a dimension as zone.table`, { hint: "e.g. sk('model.customer_d', customer_id)" });
+    }
+    // The key expressions: up to the parenthesis that closes sk(, split at top-level commas.
+    const args: string[] = [];
+    let depth = 0;
+    let from = m.index + m[0].length;
+    let end = -1;
+    for (let i = from; i < masked.length; i++) {
+      const c = masked[i];
+      if (c === '(') depth++;
+      else if (c === ')' && depth > 0) depth--;
+      else if (c === ')') {
+        args.push(sql.slice(from, i).trim());
+        end = i;
+        break;
+      } else if (c === ',' && depth === 0) {
+        args.push(sql.slice(from, i).trim());
+        from = i + 1;
+      }
+    }
+    if (end < 0 || args.some((a) => a === '')) throw new ModelError(file, `sk(${JSON.stringify(target)}, …) needs key expressions and a closing parenthesis`, { hint: "e.g. sk('model.customer_d', customer_id)" });
+    sql = sql.slice(0, m.index) + surrogateKeySql(target, args.map((a) => `(${a})`)) + sql.slice(end + 1);
+  }
 }
 
 /** The text with comments and string literals blanked out (same length), so that matches keep their offsets. */
@@ -167,9 +212,9 @@ function maskCommentsAndStrings(s: string): string {
     } else if (c === "'") {
       let j = i + 1;
       while (j < s.length && !(s[j] === "'" && s[j + 1] !== "'")) j += s[j] === "'" ? 2 : 1;
-      // ref('x') must stay visible: only literals not directly inside ref( are masked.
+      // ref('x') and sk('x', …) must stay visible: only literals not directly inside ref( or sk( are masked.
       const before = s.slice(Math.max(0, i - 8), i);
-      out += /ref\(\s*$/.test(before) ? s.slice(i, j + 1) : ' '.repeat(Math.min(j + 1, s.length) - i);
+      out += /\b(?:ref|sk)\(\s*$/.test(before) ? s.slice(i, j + 1) : ' '.repeat(Math.min(j + 1, s.length) - i);
       i = j + 1;
     } else {
       out += c;

@@ -76,6 +76,8 @@ export interface WritePart {
   readonly sql: string;
   /** The tables the SELECT reads, already bound: e.g. restricted to some batches' files or to some days. */
   readonly tables: readonly TableBinding[];
+  /** Files (outside the lake) the SELECT reads, e.g. rows a TypeScript model returned. */
+  readonly readPaths?: readonly string[];
   /** Partition value of the part's files (a day, `YYYY-MM-DD`). */
   readonly partition?: string;
   /** The batch the part's files belong to, when it is not the commit's. */
@@ -323,8 +325,8 @@ export class Lake {
       let columns: readonly ResultColumn[] = [];
       for (const [i, part] of req.parts.entries()) {
         const write = (sql: string) =>
-          this.engine.write({ sql, tables: part.tables, readPaths: [], readDirectories: [], outDir: staging, filePrefix: `${req.filePrefix}-p${i}` });
-        if (!input && keepSchema) input = await this.engine.describe(part.sql, { readPaths: [], tables: part.tables });
+          this.engine.write({ sql, tables: part.tables, readPaths: part.readPaths ?? [], readDirectories: [], outDir: staging, filePrefix: `${req.filePrefix}-p${i}` });
+        if (!input && keepSchema) input = await this.engine.describe(part.sql, { readPaths: part.readPaths ?? [], tables: part.tables });
         let written;
         if (input) {
           shaped = shapeColumns(part.sql, input, keepSchema);

@@ -1,10 +1,14 @@
 import type { TableBinding } from '../engine/index.js';
-import { AdeError, formatTableRef, quoteIdent, uuidv5, uuidv7, type Principal } from '../kernel/index.js';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AdeError, assertCanRead, formatTableRef, parseTableRef, quoteIdent, quoteLiteral, uuidv5, uuidv7, type Principal } from '../kernel/index.js';
 import type { Lake, WriteResult } from '../lake/index.js';
 import { dayBindings, dayWork, describeDays, factBatchId, factWork, type DayWork, type FactWork } from './model-work.js';
 import type { ModelGraph } from './model-graph.js';
 import type { SqlModel } from './model-file.js';
 import { surrogateKeySql } from './surrogate-key.js';
+import type { ModelContext, ModelOutput, ModelRow } from './ts-model.js';
 
 /** Every kind builds: dimension, report and current replace the table; fact and day write only what changed. */
 export const BUILDABLE_KINDS = ['report', 'dimension', 'current', 'fact', 'day'] as const;
@@ -229,75 +233,162 @@ async function buildModel(lake: Lake, principal: Principal, model: SqlModel, pla
   const attempt = (id: string) => `${id}-${uuidv7().slice(-12)}`;
   const create = { description: model.description };
   const withBatch = (sql: string, batchId: string) => `SELECT _m.*, '${batchId}' AS ade_batch_id FROM (${sql}) AS _m`;
-  const work = plan.work;
-  if (work?.kind === 'fact') {
-    const batchId = plan.batchId ?? factBatchId(model, work.lookups, work.group);
-    const tables: TableBinding[] = [];
-    for (const t of model.inputs) {
-      const binding = await lake.bind(await lake.catalog.pin(t));
-      // The driver is read as the files of the batches processed now.
-      tables.push(t === work.driver ? { ...binding, files: await Promise.all(work.groupFiles.map((f) => lake.store.localPath(f.path))) } : binding);
+  // A build reads its inputs for the principal who runs it.
+  for (const t of model.inputs) assertCanRead(principal, t.zone);
+  const scratch = await lake.store.stagingDir();
+  try {
+    const work = plan.work;
+    if (work?.kind === 'fact') {
+      const batchId = plan.batchId ?? factBatchId(model, work.lookups, work.group);
+      const tables: TableBinding[] = [];
+      for (const t of model.inputs) {
+        const binding = await lake.bind(await lake.catalog.pin(t));
+        // The driver is read as the files of the batches processed now.
+        tables.push(t === work.driver ? { ...binding, files: await Promise.all(work.groupFiles.map((f) => lake.store.localPath(f.path))) } : binding);
+      }
+      const parts = [];
+      if (work.group.length) {
+        const body = await bodyOf(lake, model, tables, {}, scratch);
+        parts.push({ sql: withBatch(body.sql, batchId), tables, readPaths: body.readPaths });
+      }
+      const info = { codeVersion: model.codeVersion, lookups: work.lookups, inputs: work.group };
+      return await lake.writeParts(principal, {
+        table: model.table,
+        parts,
+        mode: work.replaceAll ? 'replace' : 'overwrite',
+        // The batch itself too: a repeated or concurrent build of the same batches replaces, never duplicates.
+        removeBatchIds: [...work.removeBatches, batchId],
+        batchId,
+        filePrefix: attempt(batchId),
+        batchInfo: { source: 'model', model: info },
+        summary: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, lookups: work.lookups, batches: work.group.length, kept: work.kept } },
+        create,
+      });
     }
-    const info = { codeVersion: model.codeVersion, lookups: work.lookups, inputs: work.group };
-    return lake.writeParts(principal, {
+    if (work?.kind === 'day') {
+      // Days are independent: their bodies (a TypeScript model's build per day) are computed side by side.
+      const parts = await mapLimit(work.days, DAY_PARALLELISM, async (d) => {
+        const tables = await dayBindings(lake, model, work, d.day);
+        const body = await bodyOf(lake, model, tables, { day: d.day }, scratch);
+        const sql = `SELECT * FROM (${withBatch(body.sql, d.batchId)}) AS _d WHERE CAST(_d.${quoteIdent(model.time!)} AS DATE) = DATE '${d.day}'`;
+        return { sql, tables, readPaths: body.readPaths, partition: d.day, batchId: d.batchId };
+      });
+      const emptyDays = (partRows: readonly number[]) => {
+        const out = { ...work.emptyDays };
+        for (const d of [...work.days.map((x) => x.day), ...work.removeDays]) delete out[d];
+        // A day with input rows but no output rows is recorded, or it would look missing on every run.
+        work.days.forEach((d, i) => partRows[i] === 0 && (out[d.day] = d.batchId));
+        return out;
+      };
+      return await lake.writeParts(principal, {
+        table: model.table,
+        parts,
+        mode: work.replaceAll ? 'replace' : 'overwrite',
+        removePartitions: [...work.days.map((d) => d.day), ...work.removeDays],
+        batchId: plan.batchId!,
+        filePrefix: attempt(plan.batchId!),
+        summary: (partRows) => ({
+          source: 'model',
+          model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, days: work.days.length, removedDays: work.removeDays.length, emptyDays: emptyDays(partRows) },
+        }),
+        create,
+      });
+    }
+    // report, dimension, current: the whole table from the current inputs.
+    const batchId = plan.batchId!;
+    const pinned = await Promise.all(model.inputs.map((t) => lake.catalog.pin(t)));
+    const inputs = pinned.map((p) => `${formatTableRef(p.table)}@${p.snapshot?.id}`).sort();
+    const tables = await Promise.all(pinned.map((p) => lake.bind(p)));
+    const body = await bodyOf(lake, model, tables, {}, scratch);
+    let sql: string;
+    if (model.kind === 'dimension') {
+      await assertUniqueKey(lake, model, body, tables);
+      sql = `SELECT ${surrogateKeySql(table, model.key.map((k) => `_m.${quoteIdent(k)}`))} AS ${quoteIdent(surrogateColumn(model))}, _m.*, '${batchId}' AS ade_batch_id FROM (${body.sql}) AS _m`;
+    } else if (model.kind === 'current') {
+      sql = withBatch(currentStateSql(model, body.sql), batchId);
+    } else {
+      sql = withBatch(body.sql, batchId);
+    }
+    return await lake.writeParts(principal, {
       table: model.table,
-      parts: work.group.length ? [{ sql: withBatch(model.sql, batchId), tables }] : [],
-      mode: work.replaceAll ? 'replace' : 'overwrite',
-      // The batch itself too: a repeated or concurrent build of the same batches replaces, never duplicates.
-      removeBatchIds: [...work.removeBatches, batchId],
+      parts: [{ sql, tables, readPaths: body.readPaths }],
+      mode: 'replace',
       batchId,
       filePrefix: attempt(batchId),
-      batchInfo: { source: 'model', model: info },
-      summary: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, lookups: work.lookups, batches: work.group.length, kept: work.kept } },
+      batchInfo: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, inputs } },
       create,
     });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
-  if (work?.kind === 'day') {
-    const parts = [];
-    for (const d of work.days) {
-      const sql = `SELECT * FROM (${withBatch(model.sql, d.batchId)}) AS _d WHERE CAST(_d.${quoteIdent(model.time!)} AS DATE) = DATE '${d.day}'`;
-      parts.push({ sql, tables: await dayBindings(lake, model, work, d.day), partition: d.day, batchId: d.batchId });
+}
+
+/** Day partitions whose bodies are computed at once. */
+const DAY_PARALLELISM = 4;
+
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+    }),
+  );
+  return out;
+}
+
+/** A model's SELECT for one build: the SQL file's, or what a TypeScript model's build returns for these bindings. */
+interface Body {
+  readonly sql: string;
+  readonly readPaths: readonly string[];
+}
+
+async function bodyOf(lake: Lake, model: SqlModel, tables: readonly TableBinding[], scope: { day?: string }, scratch: string): Promise<Body> {
+  if (!model.script) return { sql: model.sql, readPaths: [] };
+  const names = new Set(model.inputs.map(formatTableRef));
+  const ctx: ModelContext = {
+    kind: model.kind,
+    ...(scope.day ? { day: scope.day } : {}),
+    ref: (t: string) => {
+      if (!names.has(t)) throw new AdeError('model.invalid', `${model.file}: ctx.ref('${t}') is not one of its inputs (${[...names].join(', ')})`, { hint: 'declare it in inputs' });
+      const r = parseTableRef(t);
+      return `${quoteIdent(r.zone)}.${quoteIdent(r.name)}`;
+    },
+    query: async (sql: string) => [...(await lake.engine.inspect(sql, { tables })).rows],
+  };
+  let out: ModelOutput;
+  try {
+    out = await model.script.build(ctx);
+  } catch (e) {
+    if (e instanceof AdeError) throw e;
+    throw new AdeError('model.failed', `${model.file}: build() threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, {
+      hint: 'the exception came from the model\'s own code; its table keeps its previous snapshot',
+    });
+  }
+  if (typeof out === 'string') return { sql: out, readPaths: [] };
+  const path = join(scratch, `${uuidv7()}.ndjson`);
+  const file = createWriteStream(path);
+  let n = 0;
+  const write = (row: ModelRow) => {
+    n++;
+    const line = JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
+    return file.write(line) ? undefined : new Promise<void>((resolve) => file.once('drain', () => resolve()));
+  };
+  try {
+    for await (const row of out as AsyncIterable<ModelRow>) {
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+        throw new AdeError('model.failed', `${model.file}: build() returned a row that is not an object (row ${n + 1})`, { hint: 'return objects keyed by column name' });
+      }
+      await write(row);
     }
-    const emptyDays = (partRows: readonly number[]) => {
-      const out = { ...work.emptyDays };
-      for (const d of [...work.days.map((x) => x.day), ...work.removeDays]) delete out[d];
-      // A day with input rows but no output rows is recorded, or it would look missing on every run.
-      work.days.forEach((d, i) => partRows[i] === 0 && (out[d.day] = d.batchId));
-      return out;
-    };
-    const result = await lake.writeParts(principal, {
-      table: model.table,
-      parts,
-      mode: work.replaceAll ? 'replace' : 'overwrite',
-      removePartitions: [...work.days.map((d) => d.day), ...work.removeDays],
-      batchId: plan.batchId!,
-      filePrefix: attempt(plan.batchId!),
-      summary: (partRows) => ({ source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, days: work.days.length, removedDays: work.removeDays.length, emptyDays: emptyDays(partRows) } }),
-      create,
-    });
-    return result;
+  } finally {
+    await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
-  const batchId = plan.batchId!;
-  const inputs = await Promise.all(model.inputs.map(async (t) => `${formatTableRef(t)}@${(await lake.catalog.getTable(t))!.currentSnapshotId}`));
-  if (model.kind === 'dimension') await assertUniqueKey(lake, principal, model);
-  let sql: string;
-  if (model.kind === 'dimension') {
-    sql = `SELECT ${surrogateKeySql(table, model.key.map((k) => `_m.${quoteIdent(k)}`))} AS ${quoteIdent(surrogateColumn(model))}, _m.*, '${batchId}' AS ade_batch_id FROM (${model.sql}) AS _m`;
-  } else if (model.kind === 'current') {
-    sql = withBatch(currentStateSql(model), batchId);
-  } else {
-    sql = withBatch(model.sql, batchId);
-  }
-  return lake.writeSelect(principal, {
-    table: model.table,
-    sql,
-    mode: 'replace',
-    readTables: model.inputs,
-    batchId,
-    filePrefix: attempt(batchId),
-    batchInfo: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, inputs: inputs.sort() } },
-    create,
-  });
+  const schema = model.script.schema;
+  if (n === 0 && !schema) throw new AdeError('model.failed', `${model.file}: build() returned no rows and the model declares no schema`, { hint: 'add schema: { column: TYPE, … } to the export' });
+  const columns = schema ? `, columns = {${Object.entries(schema).map(([k, t]) => `${quoteLiteral(k)}: ${quoteLiteral(t)}`).join(', ')}}` : '';
+  return { sql: `SELECT * FROM read_json(${quoteLiteral(path)}, format = 'newline_delimited'${columns})`, readPaths: [path] };
 }
 
 /**
@@ -306,28 +397,26 @@ async function buildModel(lake: Lake, principal: Principal, model: SqlModel, pla
  * result depends only on the set of changes), kept unless it is a delete
  * (`op = 'd'`). Replaying changes gives the same table.
  */
-export function currentStateSql(model: SqlModel): string {
+export function currentStateSql(model: SqlModel, body: string = model.sql): string {
   const key = model.key.map((k) => `_c.${quoteIdent(k)}`).join(', ');
   const time = `_c.${quoteIdent(model.time!)}`;
   return `SELECT * EXCLUDE (op, _ade_rank) FROM (
     SELECT _c.*, row_number() OVER (PARTITION BY ${key} ORDER BY ${time} DESC NULLS LAST, md5(CAST(_c AS VARCHAR)) DESC) AS _ade_rank
-    FROM (${model.sql}) AS _c
+    FROM (${body}) AS _c
   ) WHERE _ade_rank = 1 AND coalesce(op, '') <> 'd'`;
 }
 
 /** A dimension's natural key must identify its rows: duplicates fail the build (the table keeps its snapshot). */
-async function assertUniqueKey(lake: Lake, principal: Principal, model: SqlModel): Promise<void> {
+async function assertUniqueKey(lake: Lake, model: SqlModel, body: Body, tables: readonly TableBinding[]): Promise<void> {
   const keys = model.key.map((k) => `_m.${quoteIdent(k)}`).join(', ');
-  const session = await lake.session(principal, { forSql: model.sql });
-  try {
-    const { rows } = await session.query(`SELECT count(*) AS n FROM (SELECT ${keys} FROM (${model.sql}) AS _m GROUP BY ALL HAVING count(*) > 1)`);
-    const n = Number(rows[0]?.n ?? 0);
-    if (n > 0) {
-      throw new AdeError('model.duplicate_key', `${model.file}: ${n} value(s) of the natural key (${model.key.join(', ')}) occur more than once`, {
-        hint: 'a dimension has one row per natural key: fix the SELECT (GROUP BY, DISTINCT ON) or the key in the header',
-      });
-    }
-  } finally {
-    await session.close();
+  const { rows } = await lake.engine.inspect(`SELECT count(*) AS n FROM (SELECT ${keys} FROM (${body.sql}) AS _m GROUP BY ALL HAVING count(*) > 1)`, {
+    tables,
+    readPaths: body.readPaths,
+  });
+  const n = Number(rows[0]?.n ?? 0);
+  if (n > 0) {
+    throw new AdeError('model.duplicate_key', `${model.file}: ${n} value(s) of the natural key (${model.key.join(', ')}) occur more than once`, {
+      hint: 'a dimension has one row per natural key: fix the SELECT (GROUP BY, DISTINCT ON) or the key in the header',
+    });
   }
 }

@@ -179,3 +179,129 @@ describe('fact, day and current models', () => {
     assert.deepEqual(await state(), [[1, 15]]);
   });
 });
+
+describe('TypeScript models', () => {
+  let dir: string;
+  let lake: Lake;
+  const write = async (rel: string, text: string) => {
+    await mkdir(join(dir, rel, '..'), { recursive: true });
+    await writeFile(join(dir, rel), text);
+  };
+  const graph = async () => new ModelGraph(await loadModels(dir), new Set((await lake.catalog.listTables()).map((t) => formatTableRef(t))));
+  const rows = async (sql: string) => {
+    const s = await lake.session(engineer);
+    try {
+      return (await s.query(sql)).rows;
+    } finally {
+      await s.close();
+    }
+  };
+  const opts: BuildOptions = { timeColumns: new Map([['clean.events', 'ts']]) };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ade-tsmodels-'));
+    lake = await Lake.open({
+      storage: { kind: 'local', root: join(dir, 'lake') },
+      catalog: { kind: 'sqlite', path: join(dir, 'catalog.db') },
+      engine: { ...DEFAULT_ENGINE_CONFIG, threads: 2, tempDir: join(dir, 'tmp') },
+    });
+    await lake.writeSelect(engineer, {
+      table: events,
+      mode: 'append',
+      sql: "SELECT * FROM (VALUES (1, 'a', TIMESTAMP '2026-11-01 10:00:00'), (2, 'a', TIMESTAMP '2026-11-01 10:10:00'), (3, 'a', TIMESTAMP '2026-11-01 12:00:00'), (4, 'b', TIMESTAMP '2026-11-02 09:00:00')) t(id, visitor, ts)",
+    });
+    // A shared function in models/lib/, used by a day model that returns rows.
+    await write(
+      'models/lib/sessions.ts',
+      `export function sessionize(rows: { visitor: string; ts: Date }[], gapMinutes: number) {
+  const out: { visitor: string; started_at: string; events: number }[] = [];
+  let last: { visitor: string; at: number; row: { visitor: string; started_at: string; events: number } } | undefined;
+  for (const r of rows) {
+    const at = new Date(r.ts as unknown as string).getTime();
+    if (!last || last.visitor !== r.visitor || at - last.at > gapMinutes * 60_000) {
+      const row = { visitor: r.visitor, started_at: new Date(at).toISOString(), events: 0 };
+      out.push(row);
+      last = { visitor: r.visitor, at, row };
+    }
+    last.row.events++;
+    last.at = at;
+  }
+  return out;
+}
+`,
+    );
+    await write(
+      'models/model/session_day_d.ts',
+      `import { sessionize } from '../lib/sessions';
+export default {
+  kind: 'day',
+  time: 'started_at',
+  inputs: ['clean.events'],
+  description: 'Visits: events of a visitor less than 30 minutes apart.',
+  schema: { visitor: 'VARCHAR', started_at: 'TIMESTAMP', events: 'BIGINT' },
+  async build(ctx: { ref(t: string): string; query(sql: string): Promise<Record<string, unknown>[]> }) {
+    const rows = await ctx.query(\`SELECT visitor, CAST(ts AS VARCHAR) AS ts FROM \${ctx.ref('clean.events')} ORDER BY visitor, ts\`);
+    return sessionize(rows as never, 30);
+  },
+};
+`,
+    );
+    await write(
+      'models/report/visits.ts',
+      `export default {
+  inputs: ['model.session_day_d'],
+  build: (ctx: { ref(t: string): string }) => \`SELECT count(*) AS visits, sum(events) AS events FROM \${ctx.ref('model.session_day_d')}\`,
+};
+`,
+    );
+  });
+  after(async () => {
+    await lake?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should build a day model from rows its TypeScript returns (per day, with a shared function), and a report from the SQL it returns', async () => {
+    const built = await runModels(lake, engineer, await graph(), opts);
+    assert.deepEqual(
+      built.map((r) => [r.table, r.status]),
+      [
+        ['model.session_day_d', 'built'],
+        ['report.visits', 'built'],
+      ],
+    );
+    const sessions = await rows("SELECT visitor, strftime(started_at, '%Y-%m-%d %H:%M') AS s, events FROM model.session_day_d ORDER BY 2");
+    assert.deepEqual(
+      sessions.map((r) => [r.visitor, r.s, Number(r.events)]),
+      [
+        ['a', '2026-11-01 10:00', 2],
+        ['a', '2026-11-01 12:00', 1],
+        ['b', '2026-11-02 09:00', 1],
+      ],
+    );
+    assert.deepEqual((await rows('SELECT visits, events FROM report.visits')).map((r) => [Number(r.visits), Number(r.events)]), [[3, 4]]);
+    const parts = (await lake.catalog.pin({ zone: 'model', name: 'session_day_d' })).files.map((f) => f.partition).sort();
+    assert.deepEqual(parts, ['2026-11-01', '2026-11-02']);
+    const again = await runModels(lake, engineer, await graph(), opts);
+    assert.deepEqual(again.map((r) => r.status), ['fresh', 'fresh']);
+  });
+
+  it('should rebuild the models that import a shared function when it changes, and fail cleanly when build() throws', async () => {
+    await write('models/lib/sessions.ts', `export function sessionize(): never { throw new RangeError('gap must be positive'); }\n`);
+    const g = await graph();
+    const plan = await planModels(lake, g, opts);
+    assert.equal(plan[0]!.status, 'stale');
+    const snapshot = (await lake.catalog.getTable({ zone: 'model', name: 'session_day_d' }))!.currentSnapshotId;
+    const built = await runModels(lake, engineer, g, { ...opts, fullRefresh: true });
+    assert.equal(built[0]!.status, 'failed');
+    assert.match(built[0]!.error!, /session_day_d\.ts: build\(\) threw RangeError: gap must be positive/);
+    assert.ok(built[0]!.hint);
+    assert.equal(built[1]!.status, 'skipped');
+    assert.equal((await lake.catalog.getTable({ zone: 'model', name: 'session_day_d' }))!.currentSnapshotId, snapshot);
+  });
+
+  it('should name the file and line of a TypeScript model that does not compile', async () => {
+    await write('models/report/broken.ts', 'export default { inputs: [\'clean.events\'], build() { return 1 +; } };\n');
+    await assert.rejects(loadModels(dir), (e: Error) => /broken\.ts.*does not compile/.test(e.message) && (e as { details?: { line?: number } }).details?.line === 1);
+    await rm(join(dir, 'models/report/broken.ts'));
+  });
+});

@@ -4,3 +4,4 @@ export { loadModels } from './load-models.js';
 export { surrogateKey, surrogateKeySql } from './surrogate-key.js';
 export { BUILDABLE_KINDS, currentStateSql, planModels, runModels, surrogateColumn, type BuildOptions, type ModelPlan, type ModelResult } from './build-models.js';
 export { factWork, dayWork, type FactWork, type DayWork } from './model-work.js';
+export { loadTsModel, type ModelContext, type ModelDefinition, type ModelOutput, type ModelRow } from './ts-model.js';

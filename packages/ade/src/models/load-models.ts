@@ -1,12 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { glob } from 'tinyglobby';
-import { parseSqlModel, type SqlModel } from './model-file.js';
+import { MODEL_ZONES, parseSqlModel, type SqlModel } from './model-file.js';
+import { loadTsModel } from './ts-model.js';
 
-/** Every SQL model under `<projectDir>/models/<zone>/*.sql`, sorted by table. */
+/**
+ * Every model under `<projectDir>/models/<zone>/`: SQL files, and TypeScript
+ * files in the model zones (other folders, such as models/lib/, hold shared
+ * code they import), sorted by table.
+ */
 export async function loadModels(projectDir: string): Promise<SqlModel[]> {
-  const files = await glob('models/*/*.sql', { cwd: projectDir, absolute: true, onlyFiles: true });
+  const sql = await glob('models/*/*.sql', { cwd: projectDir, absolute: true, onlyFiles: true });
+  const ts = await glob(`models/{${MODEL_ZONES.join(',')}}/*.ts`, { cwd: projectDir, absolute: true, onlyFiles: true, ignore: ['**/*.d.ts', '**/*.test.ts'] });
   const models: SqlModel[] = [];
-  for (const f of files.sort()) models.push(parseSqlModel(await readFile(f, 'utf8'), f, projectDir));
+  for (const f of sql.sort()) models.push(parseSqlModel(await readFile(f, 'utf8'), f, projectDir));
+  for (const f of ts.sort()) models.push(await loadTsModel(f, projectDir));
   return models.sort((a, b) => `${a.table.zone}.${a.table.name}`.localeCompare(`${b.table.zone}.${b.table.name}`));
 }
-

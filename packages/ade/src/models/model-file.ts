@@ -3,6 +3,7 @@ import { basename, dirname, relative, sep } from 'node:path';
 import { parseDocument } from 'yaml';
 import { AdeError, formatTableRef, parseTableRef, quoteIdent, validateName, type TableRef } from '../kernel/index.js';
 import { surrogateKeySql } from './surrogate-key.js';
+import type { ModelScript } from './ts-model.js';
 
 /** How a model's rerun writes (see DESIGN.md, "Idempotent ETL"). */
 export type ModelKind = 'dimension' | 'fact' | 'day' | 'report' | 'current';
@@ -11,7 +12,7 @@ export const MODEL_KINDS: readonly ModelKind[] = ['dimension', 'fact', 'day', 'r
 /** Zones a model may build into. */
 export const MODEL_ZONES = ['model', 'report', 'ml'] as const;
 
-/** A SQL model, read from `models/<zone>/<name>.sql`. */
+/** A model, read from `models/<zone>/<name>.sql` (or `.ts`, see ts-model.ts). */
 export interface SqlModel {
   readonly table: TableRef;
   /** The file, relative to the project. */
@@ -28,8 +29,10 @@ export interface SqlModel {
   readonly inputs: readonly TableRef[];
   /** The SELECT with every `ref(…)` replaced by the table's name. */
   readonly sql: string;
-  /** `sha256:<hex>` of the file's text: a changed model rebuilds. */
+  /** `sha256:<hex>` of the file's text (a TypeScript model's bundle): a changed model rebuilds. */
   readonly codeVersion: string;
+  /** A TypeScript model's build function; undefined for SQL models. */
+  readonly script?: ModelScript;
 }
 
 /** A model file that cannot be used. Names the file and, where known, the line. */

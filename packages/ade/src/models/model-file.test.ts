@@ -2,10 +2,29 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ModelError, parseSqlModel } from './model-file.js';
 import { ModelGraph } from './model-graph.js';
+import { surrogateKeySql } from './surrogate-key.js';
 
 const at = (zone: string, name: string) => `/p/models/${zone}/${name}.sql`;
 
 describe('parseSqlModel', () => {
+  it("should expand sk('zone.table', key…) into the dimension's surrogate key, nested calls and commas included", () => {
+    const m = parseSqlModel(
+      "/*\nkind: fact\n*/\nSELECT sk('model.customer_d', coalesce(o.customer_id, 0)) AS customer_sk, sk('model.line_d', o.order_id, lower('A,B')) AS line_sk FROM ref('clean.orders') o",
+      at('model', 'order_f'),
+      '/p',
+    );
+    assert.ok(!/\bsk\(/.test(m.sql));
+    assert.ok(m.sql.includes(surrogateKeySql('model.customer_d', ['(coalesce(o.customer_id, 0))'])));
+    assert.ok(m.sql.includes(surrogateKeySql('model.line_d', ['(o.order_id)', "(lower('A,B'))"])));
+    assert.deepEqual(m.inputs, [{ zone: 'clean', name: 'orders' }]);
+    assert.throws(() => parseSqlModel("SELECT sk('customer_d', id) FROM ref('clean.x')", at('model', 'f'), '/p'), /does not name a dimension as zone\.table/);
+    assert.throws(() => parseSqlModel("SELECT sk('model.customer_d', id FROM ref('clean.x')", at('model', 'f'), '/p'), /closing parenthesis/);
+  });
+
+  it('should want a time column (the change position) for a current model', () => {
+    assert.throws(() => parseSqlModel("/*\nkind: current\nkey: id\n*/\nSELECT * FROM ref('clean.changes')", at('model', 'c'), '/p'), /needs a time column/);
+  });
+
   it('should read the header, the refs and a code version', () => {
     const m = parseSqlModel(
       `/*

@@ -51,7 +51,7 @@ export async function planCommand(ctx: CommandContext, opts: ModelCommandOptions
   const plans = await planModels(ctx.lake, graph, buildOptions(ctx, graph, opts));
   ctx.out.result(plans, () =>
     plans.length === 0
-      ? 'no models (add SQL files under models/<zone>/<name>.sql)'
+      ? 'no models (add SQL or TypeScript files under models/<zone>/<name>.sql|.ts)'
       : renderTable(['model', 'kind', 'plan', 'why'], plans.map((p) => [p.table, p.kind, p.status === 'stale' ? 'build' : p.status, p.reasons.join('; ')])),
   );
 }
@@ -80,11 +80,15 @@ export async function runCommand(ctx: CommandContext, opts: ModelCommandOptions)
   }
   ctx.out.result(results, () =>
     results.length === 0
-      ? 'no models (add SQL files under models/<zone>/<name>.sql)'
-      : renderTable(
-          ['model', 'result', 'rows', 'seconds', 'why'],
-          results.map((r) => [r.table, r.status, r.rows ?? '', r.seconds === undefined ? '' : r.seconds.toFixed(2), r.error ?? r.reasons.join('; ')]),
-        ),
+      ? 'no models (add SQL or TypeScript files under models/<zone>/<name>.sql|.ts)'
+      : [
+          renderTable(
+            ['model', 'result', 'rows', 'seconds', 'why'],
+            results.map((r) => [r.table, r.status, r.rows ?? '', r.seconds === undefined ? '' : r.seconds.toFixed(2), r.error ?? r.reasons.join('; ')]),
+          ),
+          ...results.filter((r) => r.hint).map((r) => `hint (${r.table}): ${r.hint}`),
+        ].join('\n'),
   );
-  return results.some((r) => r.status === 'failed' || r.status === 'skipped') ? EXIT.failure : EXIT.ok;
+  // A model skipped for want of input data is not a failure; one skipped because its upstream failed comes with that failure.
+  return results.some((r) => r.status === 'failed') ? EXIT.failure : EXIT.ok;
 }

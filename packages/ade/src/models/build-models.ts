@@ -142,8 +142,9 @@ function factPlan(model: SqlModel, work: FactWork, fullRefresh: boolean): ModelP
 
 function dayPlan(model: SqlModel, work: DayWork): ModelPlan {
   const table = formatTableRef(model.table);
+  const gaps = work.gaps.length ? [`no input rows on ${describeDays(work.gaps)} (nothing to build)`] : [];
   if (work.days.length === 0 && work.removeDays.length === 0) {
-    return { table, kind: model.kind, status: 'fresh', reasons: ['every day is built from its current inputs'], batchId: undefined, work };
+    return { table, kind: model.kind, status: 'fresh', reasons: ['every day is built from its current inputs', ...gaps], batchId: undefined, work };
   }
   const reasons: string[] = [];
   for (const why of ['missing', 'changed', 'refresh'] as const) {
@@ -152,6 +153,7 @@ function dayPlan(model: SqlModel, work: DayWork): ModelPlan {
     reasons.push(`${why === 'missing' ? 'missing' : why === 'changed' ? 'new or late input on' : 'rebuilding'} ${describeDays(days)}`);
   }
   if (work.removeDays.length) reasons.push(`no input rows any more on ${describeDays(work.removeDays)}`);
+  reasons.push(...gaps);
   const batchId = uuidv5(`model:${table}:${model.codeVersion}:days:${work.days.map((d) => d.batchId).join(',')}:${work.removeDays.join(',')}`);
   return { table, kind: model.kind, status: 'stale', reasons, batchId, work };
 }

@@ -44,6 +44,8 @@ export interface DayWork {
   readonly replaceAll: boolean;
   /** Days with input rows but no output rows, carried on the snapshot (`model.emptyDays`). */
   readonly emptyDays: Readonly<Record<string, string>>;
+  /** Days between the first and the last day with input rows that have none: nothing to build, but worth knowing. */
+  readonly gaps: readonly string[];
 }
 
 export type DayReason = 'missing' | 'changed' | 'refresh';
@@ -180,7 +182,7 @@ export async function dayWork(
   const removeDays = [...current.keys()].filter((d) => inWindow(d) && !expected.has(d)).sort();
   const touched = new Set([...days.map((d) => d.day), ...removeDays]);
   const replaceAll = days.length > 0 && [...current.keys()].every((d) => touched.has(d));
-  return { kind: 'day', days, removeDays, timed, lookups, replaceAll, emptyDays };
+  return { kind: 'day', days, removeDays, timed, lookups, replaceAll, emptyDays, gaps: gapsBetween([...expected.keys()]) };
 }
 
 /**
@@ -225,6 +227,20 @@ export async function dayBindings(lake: Lake, model: SqlModel, work: DayWork, da
     const timed = work.timed.find((x) => formatTableRef(x.table) === formatTableRef(t));
     const binding = await lake.bind(timed ? timed.snapshot : await lake.catalog.pin(t));
     out.push(timed ? { ...binding, days: { column: timed.column, days: [day] } } : binding);
+  }
+  return out;
+}
+
+/** The days between the first and the last of `days` that are not among them (at most 1,000 looked at). */
+function gapsBetween(days: readonly string[]): string[] {
+  if (days.length < 2) return [];
+  const have = new Set(days);
+  const sorted = [...days].sort();
+  const out: string[] = [];
+  const last = Date.parse(`${sorted[sorted.length - 1]}T00:00:00Z`);
+  for (let t = Date.parse(`${sorted[0]}T00:00:00Z`), n = 0; t <= last && n < 1000; t += 86_400_000, n++) {
+    const d = new Date(t).toISOString().slice(0, 10);
+    if (!have.has(d)) out.push(d);
   }
   return out;
 }

@@ -48,7 +48,13 @@ function selection(graph: Graph, select: string | undefined): string[] | undefin
 /** `ade plan`: what `ade run` would build and why, building nothing. */
 export async function planCommand(ctx: CommandContext, opts: ModelCommandOptions): Promise<void> {
   const graph = await graphOf(ctx);
-  const plans = await planModels(ctx.lake, graph, buildOptions(ctx, graph, opts));
+  const planned = await planModels(ctx.lake, graph, buildOptions(ctx, graph, opts));
+  // The work's internals (file lists, pinned snapshots) stay inside: scripts get what a build would do.
+  const plans = planned.map(({ work, ...p }) => ({
+    ...p,
+    ...(work?.kind === 'fact' ? { batches: work.group.length, keptBatches: work.kept, replacedBatches: work.removeBatches.length } : {}),
+    ...(work?.kind === 'day' ? { days: work.days.map((d) => d.day), removedDays: work.removeDays, gaps: work.gaps } : {}),
+  }));
   ctx.out.result(plans, () =>
     plans.length === 0
       ? 'no models (add SQL or TypeScript files under models/<zone>/<name>.sql|.ts)'

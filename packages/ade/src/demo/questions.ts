@@ -1,4 +1,7 @@
-/** Business questions the demo answers on the clean zone, as an analyst would ask them. */
+/**
+ * Business questions the demo answers as an analyst would ask them: on the
+ * clean zone, and on the tables its models build (see demo-models.ts).
+ */
 export interface Question {
   readonly id: string;
   readonly title: string;
@@ -13,8 +16,8 @@ export const DEMO_QUESTIONS: readonly Question[] = [
        count(*) AS orders,
        round(sum(total), 2) AS revenue,
        round(avg(total), 2) AS avg_order_value
-FROM clean.orders
-WHERE status = 'completed'
+FROM model.order_f
+WHERE is_completed
 GROUP BY 1 ORDER BY 1 DESC LIMIT 6`,
   },
   {
@@ -24,10 +27,9 @@ GROUP BY 1 ORDER BY 1 DESC LIMIT 6`,
        sum(i.quantity) AS units,
        round(sum(i.quantity * i.unit_price), 2) AS revenue,
        round(100 * (1 - sum(i.quantity * p.cost) / sum(i.quantity * i.unit_price)), 1) AS margin_pct
-FROM clean.order_items i
-JOIN clean.orders o USING (order_id)
-JOIN clean.products p USING (product_id)
-WHERE o.status = 'completed'
+FROM model.order_item_f i
+JOIN model.product_d p USING (product_sk)
+WHERE i.status = 'completed'
 GROUP BY 1, 2 ORDER BY revenue DESC LIMIT 5`,
   },
   {
@@ -46,17 +48,11 @@ ORDER BY CASE event WHEN 'app_open' THEN 1 WHEN 'product_viewed' THEN 2 WHEN 'ad
   {
     id: 'repeat_rate',
     title: 'Repeat purchase rate by plan',
-    sql: `WITH per_customer AS (
-  SELECT c.plan, c.customer_id, count(o.order_id) AS orders
-  FROM clean.customers c
-  LEFT JOIN clean.orders o ON o.customer_id = c.customer_id AND o.status = 'completed'
-  GROUP BY 1, 2
-)
-SELECT plan,
+    sql: `SELECT plan,
        count(*) AS customers,
-       count(*) FILTER (WHERE orders >= 1) AS buyers,
-       round(100.0 * count(*) FILTER (WHERE orders >= 2) / nullif(count(*) FILTER (WHERE orders >= 1), 0), 1) AS repeat_pct
-FROM per_customer GROUP BY plan ORDER BY repeat_pct DESC`,
+       count(*) FILTER (WHERE completed_orders >= 1) AS buyers,
+       round(100.0 * count(*) FILTER (WHERE completed_orders >= 2) / nullif(count(*) FILTER (WHERE completed_orders >= 1), 0), 1) AS repeat_pct
+FROM report.customer_360 GROUP BY plan ORDER BY repeat_pct DESC`,
   },
   {
     id: 'revenue_by_country',
@@ -65,8 +61,18 @@ FROM per_customer GROUP BY plan ORDER BY repeat_pct DESC`,
        round(sum(total), 2) AS revenue,
        count(*) AS orders,
        round(100.0 * count(*) FILTER (WHERE channel = 'app') / count(*), 1) AS app_share_pct
-FROM clean.orders WHERE status = 'completed'
+FROM model.order_f WHERE is_completed
 GROUP BY 1 ORDER BY revenue DESC`,
+  },
+  {
+    id: 'sessions_by_device',
+    title: 'App sessions by device: events per session and conversion',
+    sql: `SELECT os, device,
+       count(*) AS sessions,
+       round(avg(events), 1) AS events_per_session,
+       round(100.0 * count(*) FILTER (WHERE converted) / count(*), 1) AS conversion_pct
+FROM model.session_day_d
+GROUP BY 1, 2 ORDER BY sessions DESC`,
   },
   {
     id: 'support_topics',
@@ -77,20 +83,6 @@ GROUP BY 1 ORDER BY revenue DESC`,
        round(avg(satisfaction), 2) AS avg_satisfaction
 FROM clean.support
 GROUP BY 1 ORDER BY tickets DESC`,
-  },
-];
-
-/**
- * Tables the demo derives from what ingest wrote (until models arrive):
- * one row per ordered product, from the JSON list in clean.orders.
- */
-export const CLEAN_DERIVATIONS: readonly { readonly table: string; readonly from: readonly string[]; readonly description: string; readonly sql: string }[] = [
-  {
-    table: 'clean.order_items',
-    from: ['clean.orders'],
-    description: 'One row per ordered product (from clean.orders.items)',
-    sql: `SELECT order_id, item.product_id AS product_id, item.quantity AS quantity, item.unit_price AS unit_price
-FROM (SELECT order_id, unnest(from_json(items, '[{"product_id":"BIGINT","quantity":"INTEGER","unit_price":"DOUBLE"}]')) AS item FROM clean.orders)`,
   },
 ];
 

@@ -104,6 +104,8 @@ export interface WritePartsRequest {
   /** Recorded on the snapshot (default: `batchInfo`); a function gets the rows each part wrote. */
   readonly summary?: Readonly<Record<string, unknown>> | ((partRows: readonly number[]) => Readonly<Record<string, unknown>>);
   readonly create?: WriteSelectRequest['create'];
+  /** Column docs by name (a model's `columns:`), recorded with the schema. */
+  readonly docs?: Readonly<Record<string, string>>;
   readonly onProgress?: (stage: WriteStage, done?: number, total?: number) => void;
 }
 
@@ -350,7 +352,7 @@ export class Lake {
         existed: existing !== undefined,
         files,
         filePrefix: req.filePrefix,
-        columns: shaped?.columns ?? keepSchema ?? [],
+        columns: (shaped?.columns ?? keepSchema ?? []).map((c) => (req.docs?.[c.name] ? { ...c, doc: req.docs[c.name] } : c)),
         operation: req.mode,
         baseSnapshotId: pinned?.snapshot?.id ?? null,
         batchId: req.batchId,

@@ -234,6 +234,7 @@ async function buildModel(lake: Lake, principal: Principal, model: SqlModel, pla
   // Files are never overwritten: each attempt writes under its own prefix (a rebuild keeps the batch id).
   const attempt = (id: string) => `${id}-${uuidv7().slice(-12)}`;
   const create = { description: model.description };
+  const docs = model.columns;
   const withBatch = (sql: string, batchId: string) => `SELECT _m.*, '${batchId}' AS ade_batch_id FROM (${sql}) AS _m`;
   // A build reads its inputs for the principal who runs it.
   for (const t of model.inputs) assertCanRead(principal, t.zone);
@@ -265,6 +266,7 @@ async function buildModel(lake: Lake, principal: Principal, model: SqlModel, pla
         batchInfo: { source: 'model', model: info },
         summary: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, lookups: work.lookups, batches: work.group.length, kept: work.kept } },
         create,
+        docs,
       });
     }
     if (work?.kind === 'day') {
@@ -294,6 +296,7 @@ async function buildModel(lake: Lake, principal: Principal, model: SqlModel, pla
           model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, days: work.days.length, removedDays: work.removeDays.length, emptyDays: emptyDays(partRows) },
         }),
         create,
+        docs,
       });
     }
     // report, dimension, current: the whole table from the current inputs.
@@ -319,6 +322,7 @@ async function buildModel(lake: Lake, principal: Principal, model: SqlModel, pla
       filePrefix: attempt(batchId),
       batchInfo: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, inputs } },
       create,
+      docs,
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });

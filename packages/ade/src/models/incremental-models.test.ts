@@ -57,7 +57,7 @@ describe('fact, day and current models', () => {
       [3, 7, '2026-11-02', 1],
     ]);
     await change("(1, 1, 'c', 10), (2, 2, 'c', 20), (1, 3, 'u', 15)");
-    await model('model', 'event_f', "/*\nkind: fact\ntime: ts\n*/\nSELECT id, sk('model.customer_d', customer_id) AS customer_sk, ts, amount * 2 AS doubled FROM ref('clean.events') WHERE amount > 0\n");
+    await model('model', 'event_f', "/*\nkind: fact\ntime: ts\ncolumns:\n  doubled: twice the amount\n*/\nSELECT id, sk('model.customer_d', customer_id) AS customer_sk, ts, amount * 2 AS doubled FROM ref('clean.events') WHERE amount > 0\n");
     await model('model', 'revenue_day_d', "/*\nkind: day\ntime: day\n*/\nSELECT CAST(ts AS DATE) AS day, count(*) AS n, sum(doubled) AS revenue FROM ref('model.event_f') GROUP BY 1\n");
     await model(
       'model',
@@ -84,6 +84,8 @@ describe('fact, day and current models', () => {
     );
     const again = await runModels(lake, engineer, g, { ...opts, select: ['model.event_f'] });
     assert.deepEqual(status(again), { 'model.event_f': 'fresh' });
+    const schema = (await lake.catalog.pin({ zone: 'model', name: 'event_f' })).schema.columns;
+    assert.equal(schema.find((c) => c.name === 'doubled')?.doc, 'twice the amount');
 
     await batch([[4, 9, '2026-11-02', 3]]);
     const plan = await planModels(lake, g, { ...opts, select: ['model.event_f'] });

@@ -121,6 +121,12 @@ export class Engine {
     return this.#writer.write(request);
   }
 
+  /** Several writes on one sandbox, in order (see `ParquetWriter.writeAll`): a day model's days. */
+  async writeAll(requests: readonly WriteRequest[]): Promise<WriteResult[]> {
+    if (this.#closed) throw closedError('engine');
+    return this.#writer.writeAll(requests);
+  }
+
   /**
    * A privileged DuckDB connection for ade's own multi-step pipelines (see
    * `Workspace`). Never hand it user SQL.

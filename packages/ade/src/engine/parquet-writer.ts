@@ -7,6 +7,7 @@ import { readFileStats, type TypedColumn } from './file-stats.js';
 import type { InstanceFactory } from './instance-factory.js';
 import type { QuerySlots } from './query-slots.js';
 import { openSandboxConnection, PROGRESS_SETTINGS } from './sandbox.js';
+import { createTableViews } from './table-views.js';
 import { checkReadOnly, prepareReadOnly } from './statement-guard.js';
 import type { EngineConfig, WriteRequest, WriteResult, WrittenFile } from './types.js';
 
@@ -51,21 +52,37 @@ export class ParquetWriter {
    * });
    */
   async write(req: WriteRequest): Promise<WriteResult> {
-    if (!PREFIX.test(req.filePrefix)) {
-      throw new ValidationError(`invalid file prefix ${JSON.stringify(req.filePrefix)}`, {
-        code: 'validation.file_prefix',
-        hint: 'use letters, digits, _, . and - (a batch id is a good prefix)',
-        details: { filePrefix: req.filePrefix },
-      });
+    return (await this.writeAll([req]))[0]!;
+  }
+
+  /**
+   * Several writes on one sandbox (one DuckDB instance opened and locked
+   * once), in order: each request's tables are bound as views before its
+   * COPY, so requests may read the same table through different bindings
+   * (a day model reads each day of its inputs). The sandbox may read what
+   * any of the requests may. All requests share one `outDir`.
+   */
+  async writeAll(reqs: readonly WriteRequest[]): Promise<WriteResult[]> {
+    if (reqs.length === 0) return [];
+    for (const req of reqs) {
+      if (!PREFIX.test(req.filePrefix)) {
+        throw new ValidationError(`invalid file prefix ${JSON.stringify(req.filePrefix)}`, {
+          code: 'validation.file_prefix',
+          hint: 'use letters, digits, _, . and - (a batch id is a good prefix)',
+          details: { filePrefix: req.filePrefix },
+        });
+      }
     }
-    const outDir = resolve(req.outDir);
+    const outDir = resolve(reqs[0]!.outDir);
+    if (reqs.some((r) => resolve(r.outDir) !== outDir)) throw new EngineError('engine.write_failed', 'writes on one sandbox share one output directory');
     await mkdir(outDir, { recursive: true });
-    await assertNoFiles(outDir, req.filePrefix);
+    for (const req of reqs) await assertNoFiles(outDir, req.filePrefix);
     const id = uuidv7();
-    const staging = join(outDir, `.staging-${id}`);
+    const stagings = reqs.map((_, i) => join(outDir, `.staging-${id}-${i}`));
     const tempDir = join(this.config.tempDir, `write-${id}`);
-    await mkdir(staging);
+    await Promise.all(stagings.map((d) => mkdir(d)));
     let instance: DuckDBInstance | undefined;
+    const progress = reqs.some((r) => r.onProgress);
     try {
       const opened = await this.#slots.run(() =>
         openSandboxConnection(
@@ -73,30 +90,34 @@ export class ParquetWriter {
           {
             tempDir,
             maxTempDirectorySize: this.config.maxTempDirectorySize,
-            allowedDirectories: [...req.readDirectories, staging],
+            allowedDirectories: [...new Set(reqs.flatMap((r) => r.readDirectories)), ...stagings],
             // COPY checks the output directory itself (no trailing separator) as a path.
-            allowedPaths: [...req.readPaths, ...req.tables.flatMap((t) => t.files), staging],
-            tables: req.tables,
+            allowedPaths: [...new Set(reqs.flatMap((r) => [...r.readPaths, ...r.tables.flatMap((t) => t.files)])), ...stagings],
+            tables: reqs[0]!.tables,
           },
-          req.onProgress ? PROGRESS_SETTINGS : [],
+          progress ? PROGRESS_SETTINGS : [],
         ),
       );
       instance = opened.instance;
       const connection = opened.connection;
       try {
-        return await this.#slots.run(() => writeParquetOnConnection(connection, this.config, req, staging, outDir, true));
+        const results: WriteResult[] = [];
+        for (const [i, req] of reqs.entries()) {
+          if (i > 0) await createTableViews(connection, req.tables, { replace: true });
+          results.push(await this.#slots.run(() => writeParquetOnConnection(connection, this.config, req, stagings[i]!, outDir, true)));
+        }
+        return results;
       } finally {
         connection.closeSync();
       }
     } catch (e) {
-      throw engineErrorFrom(e, { operation: 'write', outDir, filePrefix: req.filePrefix });
+      throw engineErrorFrom(e, { operation: 'write', outDir, filePrefix: reqs[0]!.filePrefix });
     } finally {
       instance?.closeSync();
-      await rm(staging, { recursive: true, force: true });
+      await Promise.all(stagings.map((d) => rm(d, { recursive: true, force: true })));
       await rm(tempDir, { recursive: true, force: true });
     }
   }
-
 }
 
 /**

@@ -11,17 +11,18 @@ import type { TableBinding } from './types.js';
  * the files' columns are read and the view is built again from them.
  * A table without files is an empty view of the binding's column types.
  *
- * Call it after the sandbox is locked: binding a view reads the files' footers,
+ * `replace` rebinds views a connection already has (the next part of a
+ * multi-part write). Call it after the sandbox is locked: binding a view reads the files' footers,
  * so a file outside the allowed directories fails here, not later.
  */
-export async function createTableViews(connection: DuckDBConnection, tables: readonly TableBinding[]): Promise<void> {
+export async function createTableViews(connection: DuckDBConnection, tables: readonly TableBinding[], opts: { replace?: boolean } = {}): Promise<void> {
   validateBindings(tables);
   for (const zone of new Set(tables.map((t) => t.zone))) {
     await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(zone)}`);
   }
   for (const table of tables) {
     const create = (fileColumns: FileColumns) =>
-      connection.run(`CREATE VIEW ${quoteQualified(table.zone, table.name)} AS ${viewSelect(table, fileColumns)}`);
+      connection.run(`CREATE ${opts.replace ? 'OR REPLACE ' : ''}VIEW ${quoteQualified(table.zone, table.name)} AS ${viewSelect(table, fileColumns)}`);
     if (table.files.length === 0) {
       await create(undefined);
       continue;

@@ -325,28 +325,37 @@ export class Lake {
       const files: PlacedFile[] = [];
       const partRows: number[] = [];
       let columns: readonly ResultColumn[] = [];
-      for (const [i, part] of req.parts.entries()) {
-        const write = (sql: string) =>
-          this.engine.write({ sql, tables: part.tables, readPaths: part.readPaths ?? [], readDirectories: [], outDir: staging, filePrefix: `${req.filePrefix}-p${i}` });
-        if (!input && keepSchema) input = await this.engine.describe(part.sql, { readPaths: part.readPaths ?? [], tables: part.tables });
-        let written;
-        if (input) {
-          shaped = shapeColumns(part.sql, input, keepSchema);
-          written = await write(shaped.sql);
-        } else {
-          written = await write(part.sql);
-          input = written.columns;
-          shaped = shapeColumns(part.sql, input, undefined);
-          if (shaped.sql !== part.sql) {
-            await Promise.all(written.files.map((f) => rm(f.localPath, { force: true })));
-            written = await write(shaped.sql);
-          }
-        }
+      const request = (part: WritePart, i: number, sql: string) => ({
+        sql,
+        tables: part.tables,
+        readPaths: part.readPaths ?? [],
+        readDirectories: [],
+        outDir: staging,
+        filePrefix: `${req.filePrefix}-p${i}`,
+      });
+      const place = (part: WritePart, written: { files: readonly WrittenFile[]; rows: number; columns: readonly ResultColumn[] }, i: number) => {
         if (i === 0) columns = written.columns;
         partRows.push(written.rows);
         files.push(...written.files.map((f) => ({ ...f, ...(part.partition !== undefined ? { partition: part.partition } : {}), ...(part.batchId !== undefined ? { batchId: part.batchId } : {}) })));
-        req.onProgress?.('writing', i + 1, req.parts.length);
+      };
+      if (req.parts.length === 1 && !keepSchema) {
+        // One part into a new schema: written as is, reshaped only if its labels are not valid names.
+        const part = req.parts[0]!;
+        let written = await this.engine.write(request(part, 0, part.sql));
+        shaped = shapeColumns(part.sql, written.columns, undefined);
+        if (shaped.sql !== part.sql) {
+          await Promise.all(written.files.map((f) => rm(f.localPath, { force: true })));
+          written = await this.engine.write(request(part, 0, shaped.sql));
+        }
+        place(part, written, 0);
+      } else if (req.parts.length > 0) {
+        // Every part is shaped alike (cast to the table's types, or named validly) and written on one sandbox.
+        input = await this.engine.describe(req.parts[0]!.sql, { readPaths: req.parts[0]!.readPaths ?? [], tables: req.parts[0]!.tables });
+        const sqls = req.parts.map((part) => (shaped = shapeColumns(part.sql, input!, keepSchema)).sql);
+        const written = await this.engine.writeAll(req.parts.map((part, i) => request(part, i, sqls[i]!)));
+        written.forEach((w, i) => place(req.parts[i]!, w, i));
       }
+      req.onProgress?.('writing', req.parts.length, req.parts.length);
       const published = await this.#publish(principal, {
         table: ref,
         existed: existing !== undefined,

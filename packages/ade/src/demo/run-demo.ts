@@ -1,10 +1,12 @@
 import { join } from 'node:path';
-import { ingest, type SourceConfig } from '../ingest/index.js';
-import { parseTableRef, PermissionError, quoteLiteral, ValidationError, type Principal } from '../kernel/index.js';
+import { ingest, sourceTimeColumns, type SourceConfig } from '../ingest/index.js';
+import { AdeError, formatTableRef, parseTableRef, PermissionError, quoteLiteral, ValidationError, type Principal } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
+import { loadModels, ModelGraph, runModels, type ModelKind } from '../models/index.js';
 import type { Keyring } from '../privacy/index.js';
 import { DATASET_SCALES, generateDataset, type DatasetFiles, type DatasetScale } from './dataset.js';
-import { CLEAN_DERIVATIONS, DEMO_QUESTIONS } from './questions.js';
+import { DEMO_MODELS } from './demo-models.js';
+import { DEMO_QUESTIONS } from './questions.js';
 
 export interface DemoOptions {
   readonly scale: DatasetScale;
@@ -18,7 +20,7 @@ export interface DemoOptions {
   readonly sources: readonly SourceConfig[];
   /** Keys for tokens (ingest refuses to run without). */
   readonly keyring: Keyring;
-  /** The project folder (sources' locations are relative to it). */
+  /** The project folder (sources' locations are relative to it; its models/ holds the demo's models). */
   readonly projectDir: string;
   readonly onStep?: (step: string, done?: number, total?: number) => void;
 }
@@ -29,6 +31,19 @@ export interface DemoAnswer {
   readonly sql: string;
   readonly columns: readonly string[];
   readonly rows: readonly Record<string, unknown>[];
+}
+
+/** A model the demo built with `ade run`'s builder, or found already built. */
+export interface DemoModel {
+  /** `zone.name`, e.g. `model.order_f`. */
+  readonly table: string;
+  readonly kind: ModelKind;
+  /** `built` now, or `fresh`: already built from the same inputs and code (a second `ade demo` in the same folder). */
+  readonly status: 'built' | 'fresh';
+  /** Rows the table holds after the build. */
+  readonly rows: number;
+  /** Time the build took (0 when fresh). */
+  readonly seconds: number;
 }
 
 export interface DemoReport {
@@ -44,6 +59,8 @@ export interface DemoReport {
     seconds: number;
     detections: readonly { field: string; detector: string; count: number; action: string }[];
   }[];
+  /** The project's models (models/), built after ingest in dependency order. */
+  readonly models: readonly DemoModel[];
   readonly answers: readonly DemoAnswer[];
   /** What happened when the analyst tried to read the raw zone (it must be refused). */
   readonly sandbox: { readonly query: string; readonly refused: boolean; readonly message: string };
@@ -55,8 +72,9 @@ export const DEMO_END_DATE = new Date('2026-11-01T00:00:00Z');
 /**
  * The main job: generate a seeded startup dataset with personal data in
  * declared fields and in unexpected places, ingest every file through the
- * privacy path (raw copy, quarantine, obfuscated clean tables), derive a
- * table, and answer business questions as an analyst who cannot see raw data.
+ * privacy path (raw copy, quarantine, obfuscated clean tables), build the
+ * project's models as `ade run` does, and answer business questions as an
+ * analyst who cannot see raw data. A model that fails fails the demo.
  */
 export async function runDemo(lake: Lake, dataDir: string, opts: DemoOptions): Promise<DemoReport> {
   const started = performance.now();
@@ -92,19 +110,7 @@ export async function runDemo(lake: Lake, dataDir: string, opts: DemoOptions): P
       snapshot: pinned.snapshot?.id ?? 0,
     });
   }
-  for (const [i, d] of CLEAN_DERIVATIONS.entries()) {
-    opts.onStep?.(`building ${d.table}`, i, CLEAN_DERIVATIONS.length);
-    const t0 = performance.now();
-    const r = await lake.writeSelect(opts.engineer, {
-      table: parseTableRef(d.table),
-      sql: d.sql,
-      mode: 'replace',
-      readTables: d.from.map(parseTableRef),
-      create: { description: d.description },
-      batchInfo: { source: 'demo', from: d.from },
-    });
-    loads.push({ table: d.table, rows: r.rows, files: r.files, bytes: r.bytes, seconds: (performance.now() - t0) / 1000, snapshot: r.snapshot.id });
-  }
+  const models = await buildModels(lake, opts);
 
   opts.onStep?.('answering questions', 0, DEMO_QUESTIONS.length);
   const session = await lake.session(opts.analyst);
@@ -129,5 +135,45 @@ export async function runDemo(lake: Lake, dataDir: string, opts: DemoOptions): P
     await session.close();
   }
   if (!sandbox.refused) throw new PermissionError('sandbox failure: an analyst session could read the raw zone');
-  return { dataset: files.counts, loads, ingests, answers, sandbox, seconds: (performance.now() - started) / 1000 };
+  return { dataset: files.counts, loads, ingests, models, answers, sandbox, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Builds the project's models with the builder `ade run` uses (stale models
+ * only, in dependency order, sources' time columns for day models), as the
+ * engineer. Throws when one fails or cannot build, naming the model and its error.
+ */
+async function buildModels(lake: Lake, opts: DemoOptions): Promise<DemoModel[]> {
+  const tables = new Set((await lake.catalog.listTables()).map((t) => formatTableRef(t)));
+  const graph = new ModelGraph(await loadModels(opts.projectDir), tables);
+  const missing = DEMO_MODELS.filter((m) => !graph.models.has(m.table));
+  if (missing.length) {
+    throw new ValidationError(`the demo project has no ${missing.map((m) => m.path).join(', ')}`, { hint: '`ade demo` writes them (from code: writeDemoModels(projectDir) before runDemo)' });
+  }
+  const results = await runModels(lake, opts.engineer, graph, {
+    timeColumns: sourceTimeColumns(opts.sources),
+    onModel: (table, done, total) => opts.onStep?.(`building ${table}`, done, total),
+  });
+  const failed = results.find((r) => r.status === 'failed') ?? results.find((r) => r.status === 'skipped');
+  if (failed) {
+    const file = graph.models.get(failed.table)!.file;
+    const skipped = results.filter((r) => r.status === 'skipped' && r !== failed).map((r) => r.table);
+    const why = failed.status === 'failed' ? `failed: ${failed.error}` : `was not built: ${failed.reasons.join('; ')}`;
+    throw new AdeError('demo.model_failed', `${failed.table} (${file}) ${why}${skipped.length ? ` (not built either: ${skipped.join(', ')})` : ''}`, {
+      hint: failed.hint ?? `fix ${file}, then run \`ade run --as engineer\` in ${opts.projectDir}`,
+      details: { table: failed.table, file, ...(failed.runId ? { runId: failed.runId } : {}) },
+    });
+  }
+  const out: DemoModel[] = [];
+  for (const r of results) {
+    const pinned = await lake.catalog.pin(parseTableRef(r.table));
+    out.push({
+      table: r.table,
+      kind: graph.models.get(r.table)!.kind,
+      status: r.status === 'built' ? 'built' : 'fresh',
+      rows: pinned.files.reduce((n, f) => n + f.rows, 0),
+      seconds: r.seconds ?? 0,
+    });
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
-import { DATASET_SCALES, DEMO_END_DATE, DEMO_SOURCES_YAML, runDemo, type DatasetScale, type DemoReport } from '../../demo/index.js';
+import { DATASET_SCALES, DEMO_END_DATE, DEMO_SOURCES_YAML, runDemo, writeDemoModels, type DatasetScale, type DemoReport } from '../../demo/index.js';
 import { formatBytes, ValidationError } from '../../kernel/index.js';
 import { openContext, type GlobalOptions } from '../context.js';
 import { renderTable } from '../output.js';
@@ -25,6 +25,8 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions): Promis
   if (!existsSync(join(target, PROJECT_FILE))) await initProject(target, { name: 'ade-demo' });
   // The demo's sources go into its ade.yaml, so that `ade ingest <source>` works there afterwards.
   if (!/^sources:/m.test(readFileSync(join(target, PROJECT_FILE), 'utf8'))) appendFileSync(join(target, PROJECT_FILE), DEMO_SOURCES_YAML);
+  // And its models go into models/, so that `ade run` builds them there afterwards (files already there are kept).
+  await writeDemoModels(target);
   const ctx = await openContext({ ...opts, project: target, as: undefined });
   // Ingest needs a key: the demo makes one (random, outside the project) unless the project has one.
   const location = keyringLocation(ctx.project, process.env);
@@ -87,12 +89,32 @@ function render(r: DemoReport, dir: string): string {
       r.loads.map((l) => [l.table, l.rows.toLocaleString('en-US'), l.files, formatBytes(l.bytes), l.seconds.toFixed(2), l.snapshot]),
     ),
   );
+  out.push('', pc.bold('Models: models/*/*.sql, built from the clean tables as `ade run` builds them'));
+  out.push(
+    renderTable(
+      ['model', 'kind', 'result', 'rows', 'seconds'],
+      r.models.map((m) => [m.table, m.kind, m.status, m.rows.toLocaleString('en-US'), m.status === 'built' ? m.seconds.toFixed(2) : '']),
+    ),
+  );
   for (const a of r.answers) {
     out.push('', pc.bold(pc.cyan(a.title)));
     out.push(renderTable(a.columns, a.rows.map((row) => a.columns.map((c) => row[c]))));
   }
   out.push('', pc.bold('Privacy sandbox'), `  as analyst: ${a(r.sandbox.query)} → ${r.sandbox.refused ? pc.green('refused') : pc.red('ALLOWED')}: ${r.sandbox.message}`);
-  out.push('', `Done in ${r.seconds.toFixed(1)} s. Explore it:`, `  cd ${dir}`, '  npx ade tables', '  npx ade sql "SELECT plan, count(*) FROM clean.customers GROUP BY 1"', '  npx ade describe clean.orders', '  npx ade sql "SELECT topic, body FROM clean.support LIMIT 5"', '  npx ade sql "FROM quarantine.events" --as engineer');
+  out.push(
+    '',
+    `Done in ${r.seconds.toFixed(1)} s. Explore it:`,
+    `  cd ${dir}`,
+    '  npx ade tables',
+    '  npx ade sql "SELECT plan, count(*) FROM clean.customers GROUP BY 1"',
+    '  npx ade describe clean.orders',
+    '  npx ade sql "SELECT topic, body FROM clean.support LIMIT 5"',
+    '  npx ade sql "FROM quarantine.events" --as engineer',
+    '  npx ade sql "FROM report.customer_360 ORDER BY revenue DESC LIMIT 5"',
+    '  npx ade lineage report.customer_360',
+    '  npx ade plan                  # every model is fresh: nothing to build',
+    '  npx ade run --as engineer     # after new files or edits to models/*/*.sql: builds only what changed',
+  );
   return out.join('\n');
 }
 

@@ -106,6 +106,8 @@ export interface WritePartsRequest {
   readonly create?: WriteSelectRequest['create'];
   /** Column docs by name (a model's `columns:`), recorded with the schema. */
   readonly docs?: Readonly<Record<string, string>>;
+  /** Checks the written files (local paths) before anything is published; a throw fails the write. */
+  readonly verify?: (files: readonly string[]) => Promise<void>;
   readonly onProgress?: (stage: WriteStage, done?: number, total?: number) => void;
 }
 
@@ -356,6 +358,7 @@ export class Lake {
         written.forEach((w, i) => place(req.parts[i]!, w, i));
       }
       req.onProgress?.('writing', req.parts.length, req.parts.length);
+      if (req.verify && files.length) await req.verify(files.map((f) => f.localPath));
       const published = await this.#publish(principal, {
         table: ref,
         existed: existing !== undefined,

@@ -2,7 +2,7 @@ import type { TableBinding } from '../engine/index.js';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdeError, assertCanRead, formatTableRef, parseTableRef, quoteIdent, quoteLiteral, uuidv5, uuidv7, type Principal } from '../kernel/index.js';
+import { AdeError, assertCanRead, formatTableRef, parseTableRef, quoteIdent, quoteList, quoteLiteral, uuidv5, uuidv7, type Principal } from '../kernel/index.js';
 import type { Lake, WriteResult } from '../lake/index.js';
 import { dayBindings, dayWork, describeDays, factBatchId, factWork, type DayWork, type FactWork } from './model-work.js';
 import type { ModelGraph } from './model-graph.js';
@@ -307,7 +307,6 @@ async function buildModel(lake: Lake, principal: Principal, model: SqlModel, pla
     const body = await bodyOf(lake, model, tables, {}, scratch);
     let sql: string;
     if (model.kind === 'dimension') {
-      await assertUniqueKey(lake, model, body, tables);
       sql = `SELECT ${surrogateKeySql(table, model.key.map((k) => `_m.${quoteIdent(k)}`))} AS ${quoteIdent(surrogateColumn(model))}, _m.*, '${batchId}' AS ade_batch_id FROM (${body.sql}) AS _m`;
     } else if (model.kind === 'current') {
       sql = withBatch(currentStateSql(model, body.sql), batchId);
@@ -323,6 +322,8 @@ async function buildModel(lake: Lake, principal: Principal, model: SqlModel, pla
       batchInfo: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, inputs } },
       create,
       docs,
+      // A dimension's surrogate keys are checked on the files just written, before they are published.
+      ...(model.kind === 'dimension' ? { verify: (files: readonly string[]) => assertUniqueKey(lake, model, files) } : {}),
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -412,13 +413,17 @@ export function currentStateSql(model: SqlModel, body: string = model.sql): stri
   ) WHERE _ade_rank = 1 AND coalesce(op, '') <> 'd'`;
 }
 
-/** A dimension's natural key must identify its rows: duplicates fail the build (the table keeps its snapshot). */
-async function assertUniqueKey(lake: Lake, model: SqlModel, body: Body, tables: readonly TableBinding[]): Promise<void> {
-  const keys = model.key.map((k) => `_m.${quoteIdent(k)}`).join(', ');
-  const { rows } = await lake.engine.inspect(`SELECT count(*) AS n FROM (SELECT ${keys} FROM (${body.sql}) AS _m GROUP BY ALL HAVING count(*) > 1)`, {
-    tables,
-    readPaths: body.readPaths,
-  });
+/**
+ * A dimension's natural key must identify its rows: checked on the written
+ * files' surrogate keys (one per natural key), so the model's SELECT runs
+ * once. Duplicates fail the build and the table keeps its snapshot.
+ */
+async function assertUniqueKey(lake: Lake, model: SqlModel, files: readonly string[]): Promise<void> {
+  const sk = quoteIdent(surrogateColumn(model));
+  const { rows } = await lake.engine.inspect(
+    `SELECT count(*) AS n FROM (SELECT ${sk} FROM read_parquet(${quoteList(files)}) GROUP BY ALL HAVING count(*) > 1)`,
+    { readPaths: files },
+  );
   const n = Number(rows[0]?.n ?? 0);
   if (n > 0) {
     throw new AdeError('model.duplicate_key', `${model.file}: ${n} value(s) of the natural key (${model.key.join(', ')}) occur more than once`, {

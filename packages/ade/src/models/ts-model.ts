@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, relative, sep } from 'node:path';
-import { build as esbuild } from 'esbuild';
 import { formatTableRef, parseTableRef, validateName, type TableRef } from '../kernel/index.js';
 import { MODEL_KINDS, MODEL_ZONES, ModelError, type ModelKind, type SqlModel } from './model-file.js';
 
@@ -82,6 +81,8 @@ export async function loadTsModel(path: string, projectDir: string): Promise<Sql
   }
   let code: string;
   try {
+    // Loaded only when a project has a TypeScript model.
+    const { build: esbuild } = await import('esbuild');
     const out = await esbuild({
       entryPoints: [path],
       bundle: true,

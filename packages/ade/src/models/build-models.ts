@@ -264,7 +264,19 @@ async function buildModel(lake: Lake, principal: Principal, model: SqlModel, pla
         batchId,
         filePrefix: attempt(batchId),
         batchInfo: { source: 'model', model: info },
-        summary: { source: 'model', model: { file: model.file, kind: model.kind, codeVersion: model.codeVersion, lookups: work.lookups, batches: work.group.length, kept: work.kept } },
+        summary: (partRows) => ({
+          source: 'model',
+          model: {
+            file: model.file,
+            kind: model.kind,
+            codeVersion: model.codeVersion,
+            lookups: work.lookups,
+            batches: work.group.length,
+            kept: work.kept,
+            // A processed batch that wrote no rows is recorded here, or its input would look new on every run.
+            emptyBatches: [...work.emptyBatches, ...(parts.length && partRows[0] === 0 ? [batchId] : [])],
+          },
+        }),
         create,
         docs,
       });

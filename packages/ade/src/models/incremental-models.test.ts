@@ -99,6 +99,12 @@ describe('fact, day and current models', () => {
     assert.deepEqual((await rows('SELECT id FROM model.event_f ORDER BY id')).map((x) => x.id), [1, 3, 4]);
     const ids = await rows('SELECT count(DISTINCT ade_batch_id) AS n FROM model.event_f');
     assert.equal(Number(ids[0]!.n), 2);
+
+    // A batch whose rows the model filters out entirely is processed once, then fresh.
+    await batch([[9, 9, '2026-11-02', 0]]);
+    assert.deepEqual(status(await runModels(lake, engineer, g, { ...opts, select: ['model.event_f'] })), { 'model.event_f': 'built' });
+    assert.deepEqual(status(await runModels(lake, engineer, g, { ...opts, select: ['model.event_f'] })), { 'model.event_f': 'fresh' });
+    assert.deepEqual((await rows('SELECT id FROM model.event_f ORDER BY id')).map((x) => x.id), [1, 3, 4]);
   });
 
   it('fact: an input batch that is removed takes its output rows with it; a code change rebuilds every batch', async () => {

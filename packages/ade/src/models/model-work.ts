@@ -25,6 +25,8 @@ export interface FactWork {
   readonly lookups: string;
   /** How many batches the output already covers and keeps. */
   readonly kept: number;
+  /** Output batches kept that wrote no rows (no file shows them), carried on the snapshot (`model.emptyBatches`). */
+  readonly emptyBatches: readonly string[];
 }
 
 /**
@@ -89,10 +91,13 @@ export async function factWork(lake: Lake, model: SqlModel, fullRefresh: boolean
   const covered = new Set<string>();
   const removeBatches: string[] = [];
   let outputs = 0;
+  const emptyBatches: string[] = [];
   const table = await lake.catalog.getTable(model.table);
   if (table?.currentSnapshotId !== undefined) {
     const out = await lake.catalog.pin(model.table);
-    for (const id of new Set(out.files.map(batchOf))) {
+    // Batches with rows show in the files; a batch whose rows were all filtered out is only on the snapshot.
+    const empty = new Set(((out.snapshot?.summary.model as { emptyBatches?: string[] } | undefined)?.emptyBatches ?? []).filter((b) => typeof b === 'string'));
+    for (const id of new Set([...out.files.map(batchOf), ...empty])) {
       outputs++;
       const info = ((await lake.catalog.getBatch(model.table, id))?.info.model ?? {}) as FactBatchInfo;
       const inputs = info.inputs ?? [];
@@ -103,8 +108,10 @@ export async function factWork(lake: Lake, model: SqlModel, fullRefresh: boolean
         inputs.length > 0 &&
         inputs.every((b) => live.has(b) && !covered.has(b)) &&
         factBatchId(model, lookups, inputs) === id;
-      if (valid) inputs.forEach((b) => covered.add(b));
-      else removeBatches.push(id);
+      if (valid) {
+        inputs.forEach((b) => covered.add(b));
+        if (empty.has(id)) emptyBatches.push(id);
+      } else removeBatches.push(id);
     }
   }
   const group = [...live.keys()].filter((b) => !covered.has(b)).sort();
@@ -117,6 +124,7 @@ export async function factWork(lake: Lake, model: SqlModel, fullRefresh: boolean
     replaceAll: outputs > 0 && removeBatches.length === outputs && group.length > 0,
     lookups,
     kept: covered.size,
+    emptyBatches,
   };
 }
 

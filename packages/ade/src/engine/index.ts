@@ -4,6 +4,7 @@ export { Session } from './session.js';
 export { engineConfig, validateEngineConfig } from './engine-config.js';
 export { EngineError, parseDuckDBError, type EngineErrorCode, type DuckDBErrorText } from './errors.js';
 export { csvField } from './row-encoder.js';
+export { storedType } from './stored-type.js';
 export { DEFAULT_ENGINE_CONFIG } from './types.js';
 export type {
   EngineConfig,

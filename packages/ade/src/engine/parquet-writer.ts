@@ -7,6 +7,7 @@ import { readFileStats, type TypedColumn } from './file-stats.js';
 import type { InstanceFactory } from './instance-factory.js';
 import type { QuerySlots } from './query-slots.js';
 import { openSandboxConnection, PROGRESS_SETTINGS } from './sandbox.js';
+import { storedType } from './stored-type.js';
 import { createTableViews } from './table-views.js';
 import { checkReadOnly, prepareReadOnly } from './statement-guard.js';
 import type { EngineConfig, WriteRequest, WriteResult, WrittenFile } from './types.js';
@@ -166,7 +167,8 @@ export async function writeParquetOnConnection(
   const rows = Number(counted.getRows()[0]?.[0] ?? 0);
   const names = rows === 0 ? [] : (await readdir(staging)).filter((f) => f.endsWith('.parquet')).sort(byIndex);
   const typed = await resultColumns(connection, names.length ? `SELECT * FROM read_parquet(${quoteLiteral(join(staging, names[0]!))})` : text, names.length > 0);
-  const columns = typed.map((c) => ({ name: c.name, type: c.type.toString() }));
+  // An empty result's types come from the query: mapped to what its files would hold, as a non-empty result's are.
+  const columns = typed.map((c) => ({ name: c.name, type: names.length ? c.type.toString() : storedType(c.type.toString()) }));
   assertColumns(columns.map((c) => c.name), req.fieldIds);
   if (rows === 0) return { columns, files: [], rows: 0 };
   const stats = await readFileStats(

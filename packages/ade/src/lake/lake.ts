@@ -10,7 +10,7 @@ import {
   type SnapshotSelector,
   type TableInfo,
 } from '../catalog/index.js';
-import { Engine, type ResultColumn, type Session, type TableBinding, type WrittenFile } from '../engine/index.js';
+import { Engine, storedType, type ResultColumn, type Session, type TableBinding, type WrittenFile } from '../engine/index.js';
 
 /** A written file with where it goes: its partition and, when not the commit's, its batch. */
 type PlacedFile = WrittenFile & { readonly partition?: string; readonly batchId?: string };
@@ -262,7 +262,11 @@ export class Lake {
     // are not valid names, so the common path binds the SELECT once.
     let shaped =
       pinned && req.mode === 'append'
-        ? shapeColumns(req.sql, await this.engine.describe(req.sql, { readPaths: req.readPaths ?? [], tables: readTables }), pinned.schema.columns)
+        ? shapeColumns(
+            req.sql,
+            (await this.engine.describe(req.sql, { readPaths: req.readPaths ?? [], tables: readTables })).map((c) => ({ name: c.name, type: storedType(c.type) })),
+            pinned.schema.columns,
+          )
         : undefined;
     const staging = await this.store.stagingDir();
     try {
@@ -352,7 +356,11 @@ export class Lake {
         place(part, written, 0);
       } else if (req.parts.length > 0) {
         // Every part is shaped alike (cast to the table's types, or named validly) and written on one sandbox.
-        input = await this.engine.describe(req.parts[0]!.sql, { readPaths: req.parts[0]!.readPaths ?? [], tables: req.parts[0]!.tables });
+        // Described, the types are what the files will hold (HUGEINT is written as DOUBLE), as a one-part write's read-back types are.
+        input = (await this.engine.describe(req.parts[0]!.sql, { readPaths: req.parts[0]!.readPaths ?? [], tables: req.parts[0]!.tables })).map((c) => ({
+          name: c.name,
+          type: storedType(c.type),
+        }));
         const sqls = req.parts.map((part) => (shaped = shapeColumns(part.sql, input!, keepSchema)).sql);
         const written = await this.engine.writeAll(req.parts.map((part, i) => request(part, i, sqls[i]!)));
         written.forEach((w, i) => place(req.parts[i]!, w, i));

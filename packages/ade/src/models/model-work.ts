@@ -121,7 +121,8 @@ export async function factWork(lake: Lake, model: SqlModel, fullRefresh: boolean
     group,
     groupFiles: group.flatMap((b) => live.get(b)!),
     removeBatches,
-    replaceAll: outputs > 0 && removeBatches.length === outputs && group.length > 0,
+    // Nothing kept (every output batch goes, or the table holds none): the new batches define the schema, as a build from scratch would.
+    replaceAll: removeBatches.length === outputs && group.length > 0,
     lookups,
     kept: covered.size,
     emptyBatches,

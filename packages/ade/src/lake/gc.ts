@@ -18,6 +18,8 @@ export interface GcReport {
   readonly freedBytes: number;
   /** Orphans still inside the grace period, left alone. */
   readonly keptInGrace: number;
+  /** Staging directories killed writers left, past the grace period, removed (or to remove). */
+  readonly deletedStaging: number;
 }
 
 /**
@@ -72,14 +74,16 @@ export async function collectGarbage(lake: Lake, options: GcOptions = {}): Promi
     for (const key of orphans) await lake.store.delete(key);
     if (orphans.length) await lake.catalog.unregisterStaged(orphans);
   }
-  if (!dryRun && (expiredSnapshots || deletedFiles || deletedOrphans)) {
+  // Files a killed writer staged but never uploaded sit in a staging directory of their own.
+  const deletedStaging = dryRun ? 0 : await lake.store.removeStaleStaging(graceCutoff);
+  if (!dryRun && (expiredSnapshots || deletedFiles || deletedOrphans || deletedStaging)) {
     await lake.catalog.audit({
       actor: 'gc',
       action: 'gc',
       target: 'lake',
-      details: { expiredSnapshots, deletedFiles, deletedOrphans, freedBytes },
+      details: { expiredSnapshots, deletedFiles, deletedOrphans, deletedStaging, freedBytes },
     });
   }
-  return { dryRun, expiredSnapshots, deletedFiles, deletedOrphans, freedBytes, keptInGrace };
+  return { dryRun, expiredSnapshots, deletedFiles, deletedOrphans, freedBytes, keptInGrace, deletedStaging };
 }
 

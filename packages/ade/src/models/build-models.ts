@@ -1,6 +1,7 @@
 import type { TableBinding } from '../engine/index.js';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AdeError, assertCanRead, formatTableRef, parseTableRef, quoteIdent, quoteList, quoteLiteral, uuidv5, uuidv7, type Principal } from '../kernel/index.js';
 import type { Lake, WriteResult } from '../lake/index.js';
@@ -171,6 +172,7 @@ export async function runModels(
   graph: ModelGraph,
   opts: BuildOptions & { parallel?: number; onModel?: (table: string, index: number, total: number) => void } = {},
 ): Promise<ModelResult[]> {
+  await closeAbandonedRuns(lake);
   const failed = new Set<string>();
   const selected = new Set(opts.select ?? graph.layers.flat());
   const order = graph.layers.flat().filter((t) => selected.has(t));
@@ -199,7 +201,12 @@ export async function runModels(
       return;
     }
     const started = performance.now();
-    const run = await lake.catalog.createRun({ kind: 'model', target: table, info: { file: model.file, kind: model.kind, reasons: plan.reasons, by: principal.name } });
+    const run = await lake.catalog.createRun({
+      kind: 'model',
+      target: table,
+      // host and pid let a later run tell that this one's process died (see closeAbandonedRuns).
+      info: { file: model.file, kind: model.kind, reasons: plan.reasons, by: principal.name, host: hostname(), pid: process.pid },
+    });
     await lake.catalog.updateRun(run.id, { state: 'running', attemptsIncrement: true });
     try {
       if (plan.problem) throw new AdeError('model.invalid', `${model.file}: ${plan.problem}`, { hint: 'read a source with event_time, or a model with a time column, in a day model' });
@@ -226,6 +233,37 @@ export async function runModels(
     );
   }
   return order.map((t) => byTable.get(t)!);
+}
+
+/**
+ * Model runs a killed `ade run` left `running` (or `queued`) are closed: on
+ * this host, a run whose process is gone is marked failed (`abandoned`). Its
+ * build never committed, so its table is at its previous snapshot and this
+ * run builds it again. Runs of other hosts are left to their own next run.
+ */
+export async function closeAbandonedRuns(lake: Lake): Promise<number> {
+  let closed = 0;
+  for (const r of await lake.catalog.listRuns({ kind: 'model', limit: 1000 })) {
+    if (r.state !== 'running' && r.state !== 'queued') continue;
+    const info = r.info as { host?: unknown; pid?: unknown };
+    if (info.host !== hostname() || typeof info.pid !== 'number' || info.pid === process.pid || processAlive(info.pid)) continue;
+    const error = `abandoned: the process building it (pid ${info.pid}) ended before it finished; nothing was committed`;
+    await lake.catalog.updateRun(r.id, r.state === 'running' ? { state: 'failed', error } : { state: 'cancelled', error }).then(
+      () => closed++,
+      () => undefined,
+    );
+  }
+  return closed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, owned by someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** One model's build, written and committed atomically according to its kind. */

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ENGINE_CONFIG } from '../engine/index.js';
 import { formatTableRef, type Principal } from '../kernel/index.js';
 import { Lake } from '../lake/index.js';
-import { planModels, runModels, type BuildOptions } from './build-models.js';
+import { closeAbandonedRuns, planModels, runModels, type BuildOptions } from './build-models.js';
 import { loadModels } from './load-models.js';
 import { ModelGraph } from './model-graph.js';
 import { surrogateKey } from './surrogate-key.js';
@@ -185,6 +186,32 @@ describe('fact, day and current models', () => {
     await change("(1, 1, 'c', 10), (2, 2, 'c', 20), (1, 3, 'u', 15)");
     await runModels(lake, engineer, g, { ...opts, select: ['model.account_c'] });
     assert.deepEqual(await state(), [[1, 15]]);
+  });
+});
+
+describe('abandoned model runs', () => {
+  it('should mark failed a run whose process on this host died mid-build, and leave live ones alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ade-abandoned-'));
+    const lake = await Lake.open({
+      storage: { kind: 'local', root: join(dir, 'lake') },
+      catalog: { kind: 'sqlite', path: join(dir, 'catalog.db') },
+      engine: { ...DEFAULT_ENGINE_CONFIG, threads: 1, tempDir: join(dir, 'tmp') },
+    });
+    try {
+      const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+      const orphan = await lake.catalog.createRun({ kind: 'model', target: 'model.x', info: { host: hostname(), pid: dead } });
+      await lake.catalog.updateRun(orphan.id, { state: 'running', attemptsIncrement: true });
+      const live = await lake.catalog.createRun({ kind: 'model', target: 'model.y', info: { host: hostname(), pid: process.ppid } });
+      await lake.catalog.updateRun(live.id, { state: 'running', attemptsIncrement: true });
+      assert.equal(await closeAbandonedRuns(lake), 1);
+      const runs = new Map((await lake.catalog.listRuns({ kind: 'model' })).map((r) => [r.id, r]));
+      assert.equal(runs.get(orphan.id)!.state, 'failed');
+      assert.match(runs.get(orphan.id)!.error!, /abandoned/);
+      assert.equal(runs.get(live.id)!.state, 'running');
+    } finally {
+      await lake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

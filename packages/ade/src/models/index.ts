@@ -2,6 +2,6 @@ export { MODEL_KINDS, MODEL_ZONES, ModelError, parseSqlModel, type ModelKind, ty
 export { ModelGraph } from './model-graph.js';
 export { loadModels } from './load-models.js';
 export { surrogateKey, surrogateKeySql } from './surrogate-key.js';
-export { BUILDABLE_KINDS, currentStateSql, planModels, runModels, surrogateColumn, type BuildOptions, type ModelPlan, type ModelResult } from './build-models.js';
+export { BUILDABLE_KINDS, closeAbandonedRuns, currentStateSql, planModels, runModels, surrogateColumn, type BuildOptions, type ModelPlan, type ModelResult } from './build-models.js';
 export { factWork, dayWork, type FactWork, type DayWork } from './model-work.js';
 export { loadTsModel, type ModelContext, type ModelDefinition, type ModelOutput, type ModelRow } from './ts-model.js';

@@ -6,6 +6,7 @@ import { copyToTemp, fsyncDir, moveFile, publishFile, stagedFileSize, writeTempF
 import { errnoOf, immutableObject, objectNotFound, StorageError, storageIoError } from './errors.js';
 import { compareKeys, isImmutableKey, isValidKey, validateKey, validatePrefix } from './keys.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
+import { removeStaleStaging } from './stale-staging.js';
 
 /** Settings of a store on the local file system. */
 export interface LocalObjectStoreConfig {
@@ -177,6 +178,10 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /** A fresh directory under `<root>/.staging/`, on the store's file system so `putFile` is a rename. */
+  async removeStaleStaging(before: Date): Promise<number> {
+    return removeStaleStaging(this.#staging, before);
+  }
+
   async stagingDir(): Promise<string> {
     try {
       await mkdir(this.#staging, { recursive: true });

@@ -45,5 +45,7 @@ export interface ObjectStore {
   localRoot(): string;
   /** A fresh local directory for staging files before `putFile` (same filesystem as the store when local). */
   stagingDir(): Promise<string>;
+  /** Removes staging directories untouched since `before` (left by killed writers); returns how many. */
+  removeStaleStaging(before: Date): Promise<number>;
   close(): Promise<void>;
 }

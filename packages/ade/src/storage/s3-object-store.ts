@@ -22,6 +22,7 @@ import { fsyncFile, moveFile, publishFile, stagedFileSize, tempPath } from './at
 import { immutableObject, isTransientErrno, objectNotFound, StorageError, storageIoError } from './errors.js';
 import { compareKeys, isImmutableKey, isValidKey, validateKey, validatePrefix } from './keys.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
+import { removeStaleStaging } from './stale-staging.js';
 
 /** Static credentials for an S3-compatible endpoint. */
 export interface S3Credentials {
@@ -328,6 +329,10 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** A fresh directory under `<cacheDir>/.staging/`; `putFile` from there moves the file into the cache by rename. */
+  async removeStaleStaging(before: Date): Promise<number> {
+    return removeStaleStaging(join(this.#cacheDir, STAGING_DIR), before);
+  }
+
   async stagingDir(): Promise<string> {
     try {
       const staging = join(this.#cacheDir, STAGING_DIR);

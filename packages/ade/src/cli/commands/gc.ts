@@ -18,6 +18,7 @@ export async function gcCommand(ctx: CommandContext, opts: { retention?: string;
       `${report.dryRun ? 'would expire' : 'expired'} ${report.expiredSnapshots} snapshot(s)`,
       `${report.dryRun ? 'would delete' : 'deleted'} ${report.deletedFiles} unreferenced file(s) and ${report.deletedOrphans} orphan(s), ${formatBytes(report.freedBytes)}`,
       `kept ${report.keptInGrace} recent unreferenced file(s) inside the grace period`,
+      ...(report.deletedStaging ? [`removed ${report.deletedStaging} staging folder(s) left by writers that died`] : []),
     ].join('\n'),
   );
 }

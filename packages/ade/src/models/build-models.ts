@@ -205,7 +205,7 @@ export async function runModels(
       kind: 'model',
       target: table,
       // host and pid let a later run tell that this one's process died (see closeAbandonedRuns).
-      info: { file: model.file, kind: model.kind, reasons: plan.reasons, by: principal.name, host: hostname(), pid: process.pid },
+      info: { file: model.file, kind: model.kind, reasons: plan.reasons, by: principal.name, host: hostname(), pid: process.pid, ...(plan.batchId ? { batch: plan.batchId } : {}) },
     });
     await lake.catalog.updateRun(run.id, { state: 'running', attemptsIncrement: true });
     try {
@@ -237,9 +237,11 @@ export async function runModels(
 
 /**
  * Model runs a killed `ade run` left `running` (or `queued`) are closed: on
- * this host, a run whose process is gone is marked failed (`abandoned`). Its
+ * this host, a run whose process is gone is marked failed (`abandoned`) — its
  * build never committed, so its table is at its previous snapshot and this
- * run builds it again. Runs of other hosts are left to their own next run.
+ * run builds it again — or succeeded when its table holds a snapshot of its
+ * batch committed after the run began (the process died just after its
+ * commit). Runs of other hosts are left to their own next run.
  */
 export async function closeAbandonedRuns(lake: Lake): Promise<number> {
   let closed = 0;
@@ -247,8 +249,21 @@ export async function closeAbandonedRuns(lake: Lake): Promise<number> {
     if (r.state !== 'running' && r.state !== 'queued') continue;
     const info = r.info as { host?: unknown; pid?: unknown };
     if (info.host !== hostname() || typeof info.pid !== 'number' || info.pid === process.pid || processAlive(info.pid)) continue;
+    // The process may have died between its commit and recording success: the table then holds its batch.
+    const batch = (r.info as { batch?: unknown }).batch;
+    let committed: number | undefined;
+    if (typeof batch === 'string' && r.state === 'running') {
+      const history = await lake.catalog.history(parseTableRef(r.target), { limit: 20 }).catch(() => []);
+      committed = history.find((h) => h.batchId === batch && h.committedAt >= r.createdAt)?.id;
+    }
     const error = `abandoned: the process building it (pid ${info.pid}) ended before it finished; nothing was committed`;
-    await lake.catalog.updateRun(r.id, r.state === 'running' ? { state: 'failed', error } : { state: 'cancelled', error }).then(
+    const patch =
+      committed !== undefined
+        ? { state: 'succeeded' as const, info: { snapshot: committed, note: `the process (pid ${info.pid}) ended after its commit, before recording it` } }
+        : r.state === 'running'
+          ? { state: 'failed' as const, error }
+          : { state: 'cancelled' as const, error };
+    await lake.catalog.updateRun(r.id, patch).then(
       () => closed++,
       () => undefined,
     );

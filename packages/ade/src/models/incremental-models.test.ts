@@ -203,7 +203,12 @@ describe('abandoned model runs', () => {
       await lake.catalog.updateRun(orphan.id, { state: 'running', attemptsIncrement: true });
       const live = await lake.catalog.createRun({ kind: 'model', target: 'model.y', info: { host: hostname(), pid: process.ppid } });
       await lake.catalog.updateRun(live.id, { state: 'running', attemptsIncrement: true });
-      assert.equal(await closeAbandonedRuns(lake), 1);
+      // Died just after its commit: the table holds its batch.
+      const late = await lake.catalog.createRun({ kind: 'model', target: 'model.z', info: { host: hostname(), pid: dead, batch: 'b-late' } });
+      await lake.catalog.updateRun(late.id, { state: 'running', attemptsIncrement: true });
+      await lake.writeSelect(engineer, { table: { zone: 'model', name: 'z' }, mode: 'replace', sql: 'SELECT 1 AS x', batchId: 'b-late' });
+      assert.equal(await closeAbandonedRuns(lake), 2);
+      assert.equal((await lake.catalog.listRuns({ kind: 'model' })).find((r) => r.id === late.id)!.state, 'succeeded');
       const runs = new Map((await lake.catalog.listRuns({ kind: 'model' })).map((r) => [r.id, r]));
       assert.equal(runs.get(orphan.id)!.state, 'failed');
       assert.match(runs.get(orphan.id)!.error!, /abandoned/);

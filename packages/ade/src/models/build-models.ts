@@ -134,6 +134,7 @@ function factPlan(model: SqlModel, work: FactWork, fullRefresh: boolean): ModelP
   }
   const reasons: string[] = [];
   if (fullRefresh) reasons.push('--full-refresh');
+  else if (work.outputs === 0) reasons.push('no batch built yet');
   else if (work.replaceAll) reasons.push(`${model.file} or its lookups changed: every batch is rebuilt`);
   else if (work.removeBatches.length) reasons.push(`${work.removeBatches.length} output batch(es) replaced (an input batch was rebuilt or removed)`);
   const fresh = work.group.length - (work.replaceAll ? 0 : 0);

@@ -25,6 +25,8 @@ export interface FactWork {
   readonly lookups: string;
   /** How many batches the output already covers and keeps. */
   readonly kept: number;
+  /** Output batches the table holds now (kept or not). */
+  readonly outputs: number;
   /** Output batches kept that wrote no rows (no file shows them), carried on the snapshot (`model.emptyBatches`). */
   readonly emptyBatches: readonly string[];
 }
@@ -125,6 +127,7 @@ export async function factWork(lake: Lake, model: SqlModel, fullRefresh: boolean
     replaceAll: removeBatches.length === outputs && group.length > 0,
     lookups,
     kept: covered.size,
+    outputs,
     emptyBatches,
   };
 }

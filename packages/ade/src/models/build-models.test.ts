@@ -109,5 +109,14 @@ describe('planModels and runModels', () => {
     await model('model', 'customer_d', "/*\nkind: dimension\nkey: plan\n*/\nSELECT customer_id, plan FROM ref('clean.customers')\n");
     const dup = await runModels(lake, engineer, await graph(), { select: ['model.customer_d'] });
     assert.match(dup[0]!.error!, /natural key \(plan\) occur more than once/);
+    assert.match(dup[0]!.hint!, /one row per natural key/);
+    // A type error at run time (a value that does not convert) fails the same way, with DuckDB's message and ade's hint.
+    await model('report', 'order_count', "SELECT CAST('n/a' AS INTEGER) + count(*) AS n FROM ref('clean.orders')\n");
+    const orderCount = (await lake.catalog.getTable({ zone: 'report', name: 'order_count' }))!.currentSnapshotId;
+    const typed = await runModels(lake, engineer, await graph(), { select: ['report.order_count'] });
+    assert.equal(typed[0]!.status, 'failed');
+    assert.match(typed[0]!.error!, /Conversion Error/);
+    assert.ok(typed[0]!.hint);
+    assert.equal((await lake.catalog.getTable({ zone: 'report', name: 'order_count' }))!.currentSnapshotId, orderCount);
   });
 });

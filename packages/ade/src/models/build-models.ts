@@ -217,10 +217,12 @@ export async function runModels(
       record({ table, status: 'built', reasons: plan.reasons, rows: written.rows, snapshot: written.snapshot.id, seconds, runId: run.id });
     } catch (e) {
       const error = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-      const hint = e instanceof AdeError ? e.hint : undefined;
-      await lake.catalog.updateRun(run.id, { state: 'failed', error, ...(hint ? { info: { hint } } : {}) }).catch(() => undefined);
+      const hint =
+        (e instanceof AdeError ? e.hint : undefined) ??
+        `fix ${model.file} (try its SELECT with \`ade sql\`) and run \`ade run\` again; ${table} keeps its previous snapshot meanwhile`;
+      await lake.catalog.updateRun(run.id, { state: 'failed', error, info: { hint } }).catch(() => undefined);
       failed.add(table);
-      record({ table, status: 'failed', reasons: plan.reasons, error, ...(hint ? { hint } : {}), runId: run.id, seconds: (performance.now() - started) / 1000 });
+      record({ table, status: 'failed', reasons: plan.reasons, error, hint, runId: run.id, seconds: (performance.now() - started) / 1000 });
     }
   };
   // Layer by layer; the models of a layer are independent and build side by side (bounded).

@@ -110,6 +110,19 @@ describe('ade plan / ade run: incremental models', () => {
     assert.match(bad.stderr, /--from "2026-13-45" is not a day/);
   });
 
+  it('should profile a model table, --json and human', () => {
+    const p = json(ade(project, '--json', 'profile', 'model.order_f'));
+    assert.equal(p.rows, 4);
+    const amount = p.columns.find((c: any) => c.name === 'amount');
+    assert.equal(amount.min, '1');
+    assert.equal(amount.max, '20');
+    assert.equal(amount.nulls, 0);
+    const human = ade(project, 'profile', 'model.order_f');
+    assert.equal(human.code, 0);
+    assert.match(human.stdout, /model\.order_f · snapshot \d+ · 4 rows/);
+    assert.equal(ade(project, 'profile', 'model.order_f', '--snapshot', 'x').code, 3);
+  });
+
   it('should fail a TypeScript model that throws with exit 1 and a hint, keeping its table', () => {
     file('models/report/big_orders.ts', "export default { inputs: ['model.order_f'], build() { throw new TypeError('no such column: label'); } };\n");
     const r = ade(project, '--as', 'engineer', 'run');

@@ -65,6 +65,13 @@ Examples:
     .action(async (t: string, o: { snapshot?: string }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/describe.js')).describeCommand(ctx, t, o)));
 
   program
+    .command('profile')
+    .description('what each column of a table holds: nulls, distinct, min/max, mean/stddev, quantiles, lengths, top values (values of personal columns hidden)')
+    .argument('<table>', 'zone.table')
+    .option('--snapshot <id>', 'profile this snapshot instead of the current one')
+    .action(async (t: string, o: { snapshot?: string }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/profile.js')).profileCommand(ctx, t, o)));
+
+  program
     .command('sql')
     .description('run a SELECT over the tables your role may read')
     .argument('[query]', 'the SQL query (or use --file)')

@@ -1,27 +1,11 @@
 // `ade plan` and `ade run` end to end for fact, day, current and TypeScript
 // models: real processes, a real project, the embedded default.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-
-const BIN = new URL('../packages/ade/bin/ade.js', import.meta.url).pathname;
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-function ade(cwd: string, ...args: string[]): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-function json<T = any>(r: Ran): T {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
+import { ade, json } from './support/cli.js';
 
 describe('ade plan / ade run: incremental models', () => {
   let dir: string;

@@ -1,43 +1,24 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_ENGINE_CONFIG } from '../engine/index.js';
-import { formatTableRef, type Principal } from '../kernel/index.js';
-import { Lake } from '../lake/index.js';
+import type { Principal } from '../kernel/index.js';
+import type { Lake } from '../lake/index.js';
+import { ModelLake } from '../test-support/model-lake.js';
 import { planModels, runModels } from './build-models.js';
-import { loadModels } from './load-models.js';
-import { ModelGraph } from './model-graph.js';
 import { surrogateKey } from './surrogate-key.js';
 
 const engineer: Principal = { name: 'eng', role: 'engineer' };
 
 describe('planModels and runModels', () => {
-  let dir: string;
+  let t: ModelLake;
   let lake: Lake;
-  const model = async (zone: string, name: string, text: string) => {
-    await mkdir(join(dir, 'models', zone), { recursive: true });
-    await writeFile(join(dir, 'models', zone, `${name}.sql`), text);
-  };
-  const graph = async () => new ModelGraph(await loadModels(dir), new Set((await lake.catalog.listTables()).map((t) => formatTableRef(t))));
-  const rows = async (sql: string) => {
-    const s = await lake.session(engineer);
-    try {
-      return (await s.query(sql)).rows;
-    } finally {
-      await s.close();
-    }
-  };
+  const model = (zone: string, name: string, text: string) => t.model(zone, name, text);
+  const graph = () => t.graph();
+  const rows = (sql: string) => t.rows(sql);
   const status = (rs: readonly { table: string; status: string }[]) => Object.fromEntries(rs.map((r) => [r.table, r.status]));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ade-models-'));
-    lake = await Lake.open({
-      storage: { kind: 'local', root: join(dir, 'lake') },
-      catalog: { kind: 'sqlite', path: join(dir, 'catalog.db') },
-      engine: { ...DEFAULT_ENGINE_CONFIG, threads: 2, tempDir: join(dir, 'tmp') },
-    });
+    t = await ModelLake.open('ade-models-', engineer);
+    lake = t.lake;
     await lake.writeSelect(engineer, { table: { zone: 'clean', name: 'customers' }, mode: 'replace', sql: "SELECT * FROM (VALUES (1, 'pro'), (2, 'free')) t(customer_id, plan)" });
     await lake.writeSelect(engineer, { table: { zone: 'clean', name: 'orders' }, mode: 'replace', sql: 'SELECT * FROM (VALUES (10, 1, 5.0), (11, 2, 7.5), (12, 1, 2.5)) t(order_id, customer_id, amount)' });
     await model('model', 'customer_d', "/*\nkind: dimension\nkey: customer_id\n*/\nSELECT customer_id, plan FROM ref('clean.customers')\n");
@@ -45,8 +26,7 @@ describe('planModels and runModels', () => {
     await model('report', 'order_count', "SELECT count(*) AS n FROM ref('clean.orders')\n");
   });
   after(async () => {
-    await lake?.close();
-    await rm(dir, { recursive: true, force: true });
+    await t?.close();
   });
 
   it('should build what is stale in dependency order, with surrogate keys and the batch id on every row (ade_batch_id)', async () => {

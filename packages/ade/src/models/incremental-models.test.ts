@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_ENGINE_CONFIG } from '../engine/index.js';
-import { formatTableRef, type Principal } from '../kernel/index.js';
-import { Lake } from '../lake/index.js';
+import type { Principal } from '../kernel/index.js';
+import type { Lake } from '../lake/index.js';
 import { closeAbandonedRuns, planModels, runModels, type BuildOptions } from './build-models.js';
 import { loadModels } from './load-models.js';
-import { ModelGraph } from './model-graph.js';
+import { ModelLake } from '../test-support/model-lake.js';
 import { surrogateKey } from './surrogate-key.js';
 
 const engineer: Principal = { name: 'eng', role: 'engineer' };
@@ -17,22 +16,12 @@ const events = { zone: 'clean', name: 'events' };
 const changes = { zone: 'clean', name: 'changes' };
 
 describe('fact, day and current models', () => {
-  let dir: string;
+  let t: ModelLake;
   let lake: Lake;
   const opts: BuildOptions = { timeColumns: new Map([['clean.events', 'ts']]) };
-  const model = async (zone: string, name: string, text: string) => {
-    await mkdir(join(dir, 'models', zone), { recursive: true });
-    await writeFile(join(dir, 'models', zone, `${name}.sql`), text);
-  };
-  const graph = async () => new ModelGraph(await loadModels(dir), new Set((await lake.catalog.listTables()).map((t) => formatTableRef(t))));
-  const rows = async (sql: string) => {
-    const s = await lake.session(engineer);
-    try {
-      return (await s.query(sql)).rows;
-    } finally {
-      await s.close();
-    }
-  };
+  const model = (zone: string, name: string, text: string) => t.model(zone, name, text);
+  const graph = () => t.graph();
+  const rows = (sql: string) => t.rows(sql);
   const status = (rs: readonly { table: string; status: string }[]) => Object.fromEntries(rs.map((r) => [r.table, r.status]));
   /** Appends one batch of events: (id, customer, day, amount). */
   const batch = (values: [number, number, string, number][]) =>
@@ -46,12 +35,8 @@ describe('fact, day and current models', () => {
   const snapshotOf = async (name: string) => (await lake.catalog.getTable({ zone: 'model', name }))?.currentSnapshotId;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ade-incr-'));
-    lake = await Lake.open({
-      storage: { kind: 'local', root: join(dir, 'lake') },
-      catalog: { kind: 'sqlite', path: join(dir, 'catalog.db') },
-      engine: { ...DEFAULT_ENGINE_CONFIG, threads: 2, tempDir: join(dir, 'tmp') },
-    });
+    t = await ModelLake.open('ade-incr-', engineer);
+    lake = t.lake;
     await batch([
       [1, 7, '2026-11-01', 5],
       [2, 8, '2026-11-01', 0],
@@ -67,8 +52,7 @@ describe('fact, day and current models', () => {
     );
   });
   after(async () => {
-    await lake?.close();
-    await rm(dir, { recursive: true, force: true });
+    await t?.close();
   });
 
   it('fact: appends each new input batch once, with dimension keys from sk() and the batch id on its rows', async () => {
@@ -191,12 +175,8 @@ describe('fact, day and current models', () => {
 
 describe('abandoned model runs', () => {
   it('should mark failed a run whose process on this host died mid-build, and leave live ones alone', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ade-abandoned-'));
-    const lake = await Lake.open({
-      storage: { kind: 'local', root: join(dir, 'lake') },
-      catalog: { kind: 'sqlite', path: join(dir, 'catalog.db') },
-      engine: { ...DEFAULT_ENGINE_CONFIG, threads: 1, tempDir: join(dir, 'tmp') },
-    });
+    const t = await ModelLake.open('ade-abandoned-', engineer, 1);
+    const lake = t.lake;
     try {
       const dead = spawnSync(process.execPath, ['-e', '']).pid!;
       const orphan = await lake.catalog.createRun({ kind: 'model', target: 'model.x', info: { host: hostname(), pid: dead } });
@@ -214,37 +194,22 @@ describe('abandoned model runs', () => {
       assert.match(runs.get(orphan.id)!.error!, /abandoned/);
       assert.equal(runs.get(live.id)!.state, 'running');
     } finally {
-      await lake.close();
-      await rm(dir, { recursive: true, force: true });
+      await t.close();
     }
   });
 });
 
 describe('TypeScript models', () => {
-  let dir: string;
+  let t: ModelLake;
   let lake: Lake;
-  const write = async (rel: string, text: string) => {
-    await mkdir(join(dir, rel, '..'), { recursive: true });
-    await writeFile(join(dir, rel), text);
-  };
-  const graph = async () => new ModelGraph(await loadModels(dir), new Set((await lake.catalog.listTables()).map((t) => formatTableRef(t))));
-  const rows = async (sql: string) => {
-    const s = await lake.session(engineer);
-    try {
-      return (await s.query(sql)).rows;
-    } finally {
-      await s.close();
-    }
-  };
+  const write = (rel: string, text: string) => t.file(rel, text);
+  const graph = () => t.graph();
+  const rows = (sql: string) => t.rows(sql);
   const opts: BuildOptions = { timeColumns: new Map([['clean.events', 'ts']]) };
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ade-tsmodels-'));
-    lake = await Lake.open({
-      storage: { kind: 'local', root: join(dir, 'lake') },
-      catalog: { kind: 'sqlite', path: join(dir, 'catalog.db') },
-      engine: { ...DEFAULT_ENGINE_CONFIG, threads: 2, tempDir: join(dir, 'tmp') },
-    });
+    t = await ModelLake.open('ade-tsmodels-', engineer);
+    lake = t.lake;
     await lake.writeSelect(engineer, {
       table: events,
       mode: 'append',
@@ -296,8 +261,7 @@ export default {
     );
   });
   after(async () => {
-    await lake?.close();
-    await rm(dir, { recursive: true, force: true });
+    await t?.close();
   });
 
   it('should build a day model from rows its TypeScript returns (per day, with a shared function), and a report from the SQL it returns', async () => {
@@ -341,7 +305,7 @@ export default {
 
   it('should name the file and line of a TypeScript model that does not compile', async () => {
     await write('models/report/broken.ts', 'export default { inputs: [\'clean.events\'], build() { return 1 +; } };\n');
-    await assert.rejects(loadModels(dir), (e: Error) => /broken\.ts.*does not compile/.test(e.message) && (e as { details?: { line?: number } }).details?.line === 1);
-    await rm(join(dir, 'models/report/broken.ts'));
+    await assert.rejects(loadModels(t.dir), (e: Error) => /broken\.ts.*does not compile/.test(e.message) && (e as { details?: { line?: number } }).details?.line === 1);
+    await rm(join(t.dir, 'models/report/broken.ts'));
   });
 });

@@ -62,17 +62,7 @@ const HEADER_KEYS = ['kind', 'key', 'time', 'description', 'columns'];
  * SELECT customer_id, plan, country FROM ref('clean.customers')
  */
 export function parseSqlModel(text: string, path: string, projectDir: string): SqlModel {
-  const file = relative(projectDir, path).split(sep).join('/');
-  const zone = basename(dirname(path));
-  const name = basename(path).replace(/\.sql$/i, '');
-  if (!(MODEL_ZONES as readonly string[]).includes(zone)) {
-    throw new ModelError(file, `models live in models/<zone>/, with zone one of ${MODEL_ZONES.join(', ')}`, { hint: `move it to models/model/${basename(path)}` });
-  }
-  try {
-    validateName('table', name);
-  } catch {
-    throw new ModelError(file, `${JSON.stringify(name)} is not a valid table name`, { hint: 'use lower-case letters, digits and _, starting with a letter' });
-  }
+  const { file, table } = modelLocation(path, projectDir);
   const normalized = text.replace(/\r\n?/g, '\n');
   let header: Record<string, unknown> = {};
   let body = normalized;
@@ -96,18 +86,7 @@ export function parseSqlModel(text: string, path: string, projectDir: string): S
   for (const k of Object.keys(header)) {
     if (!HEADER_KEYS.includes(k)) throw new ModelError(file, `unknown header key ${JSON.stringify(k)}`, { hint: `allowed: ${HEADER_KEYS.join(', ')}` });
   }
-  const kind = header.kind ?? 'report';
-  if (typeof kind !== 'string' || !(MODEL_KINDS as readonly string[]).includes(kind)) {
-    throw new ModelError(file, `kind must be one of ${MODEL_KINDS.join(', ')}`, { hint: 'e.g. kind: dimension' });
-  }
-  const keyRaw = header.key ?? [];
-  const key = (Array.isArray(keyRaw) ? keyRaw : [keyRaw]).map(String);
-  if ((kind === 'dimension' || kind === 'current') && key.length === 0) {
-    throw new ModelError(file, `a ${kind} model needs a natural key`, { hint: 'e.g. key: customer_id (or key: [order_id, line])' });
-  }
-  const time = header.time === undefined ? undefined : String(header.time);
-  if (kind === 'day' && !time) throw new ModelError(file, 'a day model needs a time column (its day partitions)', { hint: 'e.g. time: event_at' });
-  if (kind === 'current' && !time) throw new ModelError(file, "a current model needs a time column: the change's position, latest wins", { hint: 'e.g. time: ts_ms (and an op column: c, u, d or r)' });
+  const { kind, key, time } = checkKind(file, header);
   const columnsRaw = header.columns ?? {};
   if (typeof columnsRaw !== 'object' || Array.isArray(columnsRaw) || columnsRaw === null) throw new ModelError(file, 'columns must map column names to their docs');
   const columns = Object.fromEntries(Object.entries(columnsRaw as Record<string, unknown>).map(([k, v]) => [k, String(v ?? '')]));
@@ -137,12 +116,11 @@ export function parseSqlModel(text: string, path: string, projectDir: string): S
   }
   sql = expandSurrogateKeys((sql + body.slice(at)).trim().replace(/;\s*$/, ''), file);
   if (!/^(with|select|from|\()/i.test(maskCommentsAndStrings(sql).trim())) throw new ModelError(file, 'the model must be one SELECT (WITH … SELECT is fine)', { line: bodyLine });
-  const table = { zone, name };
   if (seen.has(formatTableRef(table))) throw new ModelError(file, 'a model cannot ref() its own table');
   return {
     table,
     file,
-    kind: kind as ModelKind,
+    kind,
     key,
     ...(time ? { time } : {}),
     description: typeof header.description === 'string' ? header.description.trim() : '',
@@ -194,6 +172,43 @@ function expandSurrogateKeys(sql: string, file: string): string {
     if (end < 0 || args.some((a) => a === '')) throw new ModelError(file, `sk(${JSON.stringify(target)}, …) needs key expressions and a closing parenthesis`, { hint: "e.g. sk('model.customer_d', customer_id)" });
     sql = sql.slice(0, m.index) + surrogateKeySql(target, args.map((a) => `(${a})`)) + sql.slice(end + 1);
   }
+}
+
+/** Where a model file puts its table: `models/<zone>/<name>.<ext>`, the zone one of MODEL_ZONES, the name a valid table name. */
+export function modelLocation(path: string, projectDir: string): { file: string; table: TableRef } {
+  const file = relative(projectDir, path).split(sep).join('/');
+  const zone = basename(dirname(path));
+  const name = basename(path).replace(/\.[a-z]+$/i, '');
+  if (!(MODEL_ZONES as readonly string[]).includes(zone)) {
+    throw new ModelError(file, `models live in models/<zone>/, with zone one of ${MODEL_ZONES.join(', ')}`, { hint: `move it to models/model/${basename(path)}` });
+  }
+  try {
+    validateName('table', name);
+  } catch {
+    throw new ModelError(file, `${JSON.stringify(name)} is not a valid table name`, { hint: 'use lower-case letters, digits and _, starting with a letter' });
+  }
+  return { file, table: { zone, name } };
+}
+
+/**
+ * A model's kind, natural key and time column from its header (or a
+ * TypeScript model's export): dimension and current need a key, day and
+ * current a time column.
+ */
+export function checkKind(file: string, header: { kind?: unknown; key?: unknown; time?: unknown }): { kind: ModelKind; key: string[]; time: string | undefined } {
+  const kind = header.kind ?? 'report';
+  if (typeof kind !== 'string' || !(MODEL_KINDS as readonly string[]).includes(kind)) {
+    throw new ModelError(file, `kind must be one of ${MODEL_KINDS.join(', ')}`, { hint: 'e.g. kind: dimension' });
+  }
+  const keyRaw = header.key ?? [];
+  const key = (Array.isArray(keyRaw) ? keyRaw : [keyRaw]).map(String);
+  if ((kind === 'dimension' || kind === 'current') && key.length === 0) {
+    throw new ModelError(file, `a ${kind} model needs a natural key`, { hint: 'e.g. key: customer_id (or key: [order_id, line])' });
+  }
+  const time = header.time === undefined || header.time === null ? undefined : String(header.time);
+  if (kind === 'day' && !time) throw new ModelError(file, 'a day model needs a time column (its day partitions)', { hint: 'e.g. time: event_at' });
+  if (kind === 'current' && !time) throw new ModelError(file, "a current model needs a time column: the change's position, latest wins", { hint: 'e.g. time: ts_ms (and an op column: c, u, d or r)' });
+  return { kind: kind as ModelKind, key, time };
 }
 
 /** The text with comments and string literals blanked out (same length), so that matches keep their offsets. */

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { basename, dirname, relative, sep } from 'node:path';
-import { formatTableRef, parseTableRef, validateName, type TableRef } from '../kernel/index.js';
-import { MODEL_KINDS, MODEL_ZONES, ModelError, type ModelKind, type SqlModel } from './model-file.js';
+import { formatTableRef, parseTableRef, type TableRef } from '../kernel/index.js';
+import { checkKind, modelLocation, ModelError, type ModelKind, type SqlModel } from './model-file.js';
 
 /** A row a TypeScript model returns: column name → value (numbers, strings, booleans, null, Dates, bigints). */
 export type ModelRow = Readonly<Record<string, unknown>>;
@@ -68,17 +67,8 @@ const DEFINITION_KEYS = ['kind', 'key', 'time', 'description', 'columns', 'input
  * rebuilds the models that use it.
  */
 export async function loadTsModel(path: string, projectDir: string): Promise<SqlModel> {
-  const file = relative(projectDir, path).split(sep).join('/');
-  const zone = basename(dirname(path));
-  const name = basename(path).replace(/\.ts$/i, '');
-  if (!(MODEL_ZONES as readonly string[]).includes(zone)) {
-    throw new ModelError(file, `models live in models/<zone>/, with zone one of ${MODEL_ZONES.join(', ')}`, { hint: `move it to models/model/${basename(path)}` });
-  }
-  try {
-    validateName('table', name);
-  } catch {
-    throw new ModelError(file, `${JSON.stringify(name)} is not a valid table name`, { hint: 'use lower-case letters, digits and _, starting with a letter' });
-  }
+  const { file, table } = modelLocation(path, projectDir);
+  const { zone, name } = table;
   let code: string;
   try {
     // Loaded only when a project has a TypeScript model.
@@ -113,11 +103,7 @@ export async function loadTsModel(path: string, projectDir: string): Promise<Sql
     if (!DEFINITION_KEYS.includes(k)) throw new ModelError(file, `unknown key ${JSON.stringify(k)} in the default export`, { hint: `allowed: ${DEFINITION_KEYS.join(', ')}` });
   }
   if (typeof def.build !== 'function') throw new ModelError(file, 'the default export has no build(ctx) function');
-  const kind = def.kind ?? 'report';
-  if (!MODEL_KINDS.includes(kind)) throw new ModelError(file, `kind must be one of ${MODEL_KINDS.join(', ')}`);
-  const key = (Array.isArray(def.key) ? def.key : def.key === undefined ? [] : [def.key]).map(String);
-  if ((kind === 'dimension' || kind === 'current') && key.length === 0) throw new ModelError(file, `a ${kind} model needs a natural key`, { hint: "e.g. key: 'customer_id'" });
-  if ((kind === 'day' || kind === 'current') && !def.time) throw new ModelError(file, `a ${kind} model needs a time column`, { hint: "e.g. time: 'event_at'" });
+  const { kind, key, time } = checkKind(file, def);
   if (!Array.isArray(def.inputs) || def.inputs.length === 0) throw new ModelError(file, "declares no inputs (inputs: ['clean.events', …])");
   const inputs: TableRef[] = [];
   for (const i of def.inputs) {
@@ -135,7 +121,7 @@ export async function loadTsModel(path: string, projectDir: string): Promise<Sql
     file,
     kind,
     key,
-    ...(def.time ? { time: String(def.time) } : {}),
+    ...(time ? { time } : {}),
     description: typeof def.description === 'string' ? def.description.trim() : '',
     columns: Object.fromEntries(Object.entries(def.columns ?? {}).map(([k, v]) => [k, String(v)])),
     inputs,

@@ -1,0 +1,23 @@
+// Running the built `ade` command in tests: a real process, its exit code and output.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+export const BIN = new URL('../../packages/ade/bin/ade.js', import.meta.url).pathname;
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ade <args>` in `cwd` and waits for it (no colour). */
+export function ade(cwd: string, ...args: string[]): Ran {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The JSON a run printed, after checking it exited 0. */
+export function json<T = any>(r: Ran): T {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}

@@ -1,5 +1,16 @@
 import type { IngestedFile, SourceSchema } from './ingest-ledger.js';
 import type { TableRef } from '../kernel/index.js';
+import type { SearchDoc, SearchHit } from './search-index.js';
+import type {
+  Alert,
+  CheckResult,
+  CheckResultInput,
+  OutboxNotice,
+  QueuedNotice,
+  StagedSnapshot,
+  StagedSnapshotInput,
+  StoredProfile,
+} from './quality-records.js';
 import type {
   AuditEvent,
   Batch,
@@ -159,6 +170,54 @@ export interface CatalogStore {
   acquireIngestLease(source: string, owner: string, leaseMs: number): Promise<{ owner: string; expiresAt: Date }>;
   /** Gives a source's ingest lease back. */
   releaseIngestLease(source: string, owner: string): Promise<void>;
+
+  /** Stores a snapshot's profile for a scope (`table`, `day:YYYY-MM-DD`); a second put replaces it. */
+  putProfile(p: { table: string; snapshotId: number; scope: string; rows: number; profile: unknown }): Promise<void>;
+  /** Stored profiles, newest snapshot first (see quality-records.ts for the filters). */
+  listProfiles(
+    table: string,
+    opts?: { snapshotId?: number; scope?: string; scopePrefix?: string; latestPerScope?: boolean; limit?: number },
+  ): Promise<StoredProfile[]>;
+  /** Appends check results to their history. */
+  recordCheckResults(results: readonly CheckResultInput[]): Promise<CheckResult[]>;
+  /** Check results, newest first; `latest` keeps each check's newest. */
+  listCheckResults(opts?: { table?: string; checkId?: string; latest?: boolean; limit?: number }): Promise<CheckResult[]>;
+  /** Records a write that error checks blocked; its files stay (GC keeps them) until it is discarded. */
+  createStagedSnapshot(s: StagedSnapshotInput): Promise<StagedSnapshot>;
+  listStagedSnapshots(opts?: { table?: string; state?: StagedSnapshot['state']; limit?: number }): Promise<StagedSnapshot[]>;
+  getStagedSnapshot(id: string): Promise<StagedSnapshot | undefined>;
+  /** Discards a blocked staged snapshot; GC deletes its files afterwards. */
+  discardStagedSnapshot(id: string): Promise<StagedSnapshot>;
+  /** Opens the check's alert and queues its notices, unless one is open already (undefined). */
+  openAlert(a: { id: string; checkId: string; table: string; resultId: number; notices: (alertId: string) => readonly QueuedNotice[] }): Promise<Alert | undefined>;
+  /** Closes the check's open alert and queues recovery notices; undefined when none is open. */
+  closeAlert(a: { checkId: string; resultId: number; notices: (alertId: string) => readonly QueuedNotice[] }): Promise<Alert | undefined>;
+  listAlerts(opts?: { state?: Alert['state']; limit?: number }): Promise<Alert[]>;
+  /** Leases up to `limit` due pending notices for delivery. */
+  claimNotices(opts: { leaseMs: number; limit: number }): Promise<OutboxNotice[]>;
+  /** Records a delivery attempt's outcome. */
+  settleNotice(id: number, outcome: { delivered: true } | { delivered: false; error: string; retryAt?: Date }): Promise<void>;
+  listNotices(opts?: { state?: OutboxNotice['state']; limit?: number }): Promise<OutboxNotice[]>;
+
+  /**
+   * Adds full-text search documents, replacing those with the same key (see
+   * search-index.ts; `quality/search-documents.ts` builds them from the catalog).
+   */
+  putSearchDocs(docs: readonly SearchDoc[]): Promise<void>;
+  /**
+   * Removes the search documents of a table (`zone.name`) and/or those whose
+   * key starts with `keyPrefix` (`''`: every document).
+   */
+  removeSearchDocs(filter: { table?: string; keyPrefix?: string }): Promise<void>;
+  /**
+   * Documents matching every word of `query` (the last word also as a prefix),
+   * best first, titles weighted over bodies; snippets mark matches with « ».
+   * `validation.search_query` for a query without words.
+   *
+   * @example
+   * const hits = await catalog.search('customer null', { zones: ['clean', 'model'], limit: 10 });
+   */
+  search(query: string, opts?: { zones?: readonly string[]; kinds?: readonly string[]; limit?: number }): Promise<SearchHit[]>;
 
   /** Closes the connection(s); the store cannot be used afterwards. */
   close(): Promise<void>;

@@ -5,3 +5,17 @@ export { CATALOG_DEFAULTS } from './config.js';
 export { openCatalog } from './open-catalog.js';
 export { CatalogError, CommitConflictError, isTransient } from './errors.js';
 export type { IngestedFile, SourceSchema } from './ingest-ledger.js';
+export type {
+  Alert,
+  CheckResult,
+  CheckResultInput,
+  CheckSeverity,
+  CheckStatus,
+  OutboxNotice,
+  QueuedNotice,
+  StagedFile,
+  StagedSnapshot,
+  StagedSnapshotInput,
+  StoredProfile,
+} from './quality-records.js';
+export type { SearchDoc, SearchHit } from './search-index.js';

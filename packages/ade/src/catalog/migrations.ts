@@ -155,6 +155,136 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE ingest_leases (source TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 4,
+    name: 'quality',
+    statements: (d) => [
+      // A profile per snapshot: scope 'table' for the whole snapshot, 'day:YYYY-MM-DD' for one day partition it wrote.
+      `CREATE TABLE profiles (
+        table_ref TEXT NOT NULL,
+        snapshot_id BIGINT NOT NULL,
+        scope TEXT NOT NULL,
+        row_count BIGINT NOT NULL,
+        profile TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (table_ref, snapshot_id, scope)
+      )`,
+      `CREATE INDEX profiles_scope ON profiles (table_ref, scope, snapshot_id)`,
+      // Every check result, kept as history.
+      `CREATE TABLE check_results (
+        id ${idColumn(d)},
+        check_id TEXT NOT NULL,
+        table_ref TEXT NOT NULL,
+        check_name TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        snapshot_id BIGINT,
+        staged_id TEXT,
+        batch_id TEXT,
+        observed TEXT,
+        expected TEXT,
+        failing BIGINT,
+        sample TEXT,
+        message TEXT NOT NULL,
+        checked_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX check_results_check ON check_results (check_id, id)`,
+      `CREATE INDEX check_results_table ON check_results (table_ref, id)`,
+      // A write an error check blocked: its files stay for inspection until discarded.
+      `CREATE TABLE staged_snapshots (
+        id TEXT PRIMARY KEY,
+        table_ref TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        base_snapshot_id BIGINT,
+        batch_id TEXT NOT NULL,
+        files TEXT NOT NULL,
+        columns TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        committer TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        closed_at BIGINT
+      )`,
+      `CREATE INDEX staged_snapshots_state ON staged_snapshots (state, created_at)`,
+      // Alerts: at most one open per check; notices to sinks go through an outbox.
+      `CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        check_id TEXT NOT NULL,
+        table_ref TEXT NOT NULL,
+        state TEXT NOT NULL,
+        opened_at BIGINT NOT NULL,
+        closed_at BIGINT,
+        open_result_id BIGINT NOT NULL,
+        close_result_id BIGINT
+      )`,
+      `CREATE UNIQUE INDEX alerts_one_open ON alerts (check_id) WHERE state = 'open'`,
+      `CREATE TABLE alert_outbox (
+        id ${idColumn(d)},
+        alert_id TEXT NOT NULL,
+        sink TEXT NOT NULL,
+        notice TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        delivered_at BIGINT
+      )`,
+      `CREATE INDEX alert_outbox_due ON alert_outbox (state, next_attempt_at)`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'search',
+    // Full-text search documents (see search-index.ts). Words are tokenized alike in both dialects:
+    // letters and digits only (customer_id → customer, id), stemmed (nulls → null).
+    statements: (d) =>
+      d === 'sqlite'
+        ? [
+            `CREATE TABLE search_docs (
+              id INTEGER PRIMARY KEY,
+              doc_key TEXT NOT NULL UNIQUE,
+              kind TEXT NOT NULL,
+              zone TEXT NOT NULL,
+              table_ref TEXT NOT NULL,
+              title TEXT NOT NULL,
+              body TEXT NOT NULL
+            )`,
+            `CREATE INDEX search_docs_table ON search_docs (table_ref)`,
+            // An external-content index over search_docs; prefix indexes make 2- and 3-letter type-ahead cheap.
+            `CREATE VIRTUAL TABLE search_fts USING fts5(
+              title, body, content = 'search_docs', content_rowid = 'id', tokenize = 'porter unicode61', prefix = '2 3'
+            )`,
+            `CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
+              INSERT INTO search_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+            END`,
+            `CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
+              INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+            END`,
+            `CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN
+              INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+              INSERT INTO search_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+            END`,
+          ]
+        : [
+            // 'english' stems like SQLite's porter tokenizer. Separators become spaces first: the
+            // Postgres parser would otherwise keep clean.orders (a host) or a.b_c (a file) as one word.
+            `CREATE TABLE search_docs (
+              doc_key TEXT PRIMARY KEY,
+              kind TEXT NOT NULL,
+              zone TEXT NOT NULL,
+              table_ref TEXT NOT NULL,
+              title TEXT NOT NULL,
+              body TEXT NOT NULL,
+              tsv TSVECTOR GENERATED ALWAYS AS (
+                setweight(to_tsvector('english', translate(title, '._/@:\\~-', '        ')), 'A') ||
+                setweight(to_tsvector('english', translate(body, '._/@:\\~-', '        ')), 'B')
+              ) STORED
+            )`,
+            `CREATE INDEX search_docs_table ON search_docs (table_ref)`,
+            `CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv)`,
+          ],
+  },
 ];
 
 /** Postgres advisory lock key under which migrations run (`ade` in ASCII). */

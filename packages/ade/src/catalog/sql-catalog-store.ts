@@ -22,7 +22,33 @@ import {
   type IngestedFile,
   type SourceSchema,
 } from './ingest-ledger.js';
+import {
+  blockedStagedPaths,
+  claimNotices,
+  closeAlert,
+  createStagedSnapshot,
+  discardStagedSnapshot,
+  getStagedSnapshot,
+  listAlerts,
+  listCheckResults,
+  listNotices,
+  listProfiles,
+  listStagedSnapshots,
+  openAlert,
+  putProfile,
+  recordCheckResults,
+  settleNotice,
+  type Alert,
+  type CheckResult,
+  type CheckResultInput,
+  type OutboxNotice,
+  type QueuedNotice,
+  type StagedSnapshot,
+  type StagedSnapshotInput,
+  type StoredProfile,
+} from './quality-records.js';
 import { claimRun, createRun, getRun, heartbeatRun, listRuns, updateRun, type RunPatch } from './runs.js';
+import { putSearchDocs, removeSearchDocs, searchDocs, type SearchDoc, type SearchHit } from './search-index.js';
 import { getSchema, listSchemas } from './schemas.js';
 import { history, pinSnapshot } from './snapshots.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
@@ -189,7 +215,11 @@ export class SqlCatalogStore implements CatalogStore {
   }
 
   async protectedPaths(opts: { stagedNewerThan: Date }): Promise<Set<string>> {
-    return this.#read((tx) => protectedPaths(tx, opts.stagedNewerThan));
+    return this.#read(async (tx) => {
+      const paths = await protectedPaths(tx, opts.stagedNewerThan);
+      for (const p of await blockedStagedPaths(tx)) paths.add(p);
+      return paths;
+    });
   }
 
   async forgetFiles(fileIds: readonly number[]): Promise<void> {
@@ -267,6 +297,79 @@ export class SqlCatalogStore implements CatalogStore {
 
   async checkIntegrity(): Promise<IntegrityProblem[]> {
     return this.#read((tx) => checkIntegrity(tx));
+  }
+
+  async putProfile(p: { table: string; snapshotId: number; scope: string; rows: number; profile: unknown }): Promise<void> {
+    await this.#write((tx, ctx) => putProfile(tx, ctx, p));
+  }
+
+  async listProfiles(
+    table: string,
+    opts: { snapshotId?: number; scope?: string; scopePrefix?: string; latestPerScope?: boolean; limit?: number } = {},
+  ): Promise<StoredProfile[]> {
+    return this.#read((tx) => listProfiles(tx, table, opts));
+  }
+
+  async recordCheckResults(results: readonly CheckResultInput[]): Promise<CheckResult[]> {
+    if (results.length === 0) return [];
+    return (await this.#write((tx, ctx) => recordCheckResults(tx, ctx, results))).value;
+  }
+
+  async listCheckResults(opts: { table?: string; checkId?: string; latest?: boolean; limit?: number } = {}): Promise<CheckResult[]> {
+    return this.#read((tx) => listCheckResults(tx, opts));
+  }
+
+  async createStagedSnapshot(s: StagedSnapshotInput): Promise<StagedSnapshot> {
+    return (await this.#write((tx, ctx) => createStagedSnapshot(tx, ctx, s))).value;
+  }
+
+  async listStagedSnapshots(opts: { table?: string; state?: StagedSnapshot['state']; limit?: number } = {}): Promise<StagedSnapshot[]> {
+    return this.#read((tx) => listStagedSnapshots(tx, opts));
+  }
+
+  async getStagedSnapshot(id: string): Promise<StagedSnapshot | undefined> {
+    return this.#read((tx) => getStagedSnapshot(tx, id));
+  }
+
+  async discardStagedSnapshot(id: string): Promise<StagedSnapshot> {
+    return (await this.#write((tx, ctx) => discardStagedSnapshot(tx, ctx, id))).value;
+  }
+
+  async openAlert(a: { id: string; checkId: string; table: string; resultId: number; notices: (alertId: string) => readonly QueuedNotice[] }): Promise<Alert | undefined> {
+    return (await this.#write((tx, ctx) => openAlert(tx, ctx, a))).value;
+  }
+
+  async closeAlert(a: { checkId: string; resultId: number; notices: (alertId: string) => readonly QueuedNotice[] }): Promise<Alert | undefined> {
+    return (await this.#write((tx, ctx) => closeAlert(tx, ctx, a))).value;
+  }
+
+  async listAlerts(opts: { state?: Alert['state']; limit?: number } = {}): Promise<Alert[]> {
+    return this.#read((tx) => listAlerts(tx, opts));
+  }
+
+  async claimNotices(opts: { leaseMs: number; limit: number }): Promise<OutboxNotice[]> {
+    return (await this.#write((tx, ctx) => claimNotices(tx, ctx, opts))).value;
+  }
+
+  async settleNotice(id: number, outcome: { delivered: true } | { delivered: false; error: string; retryAt?: Date }): Promise<void> {
+    await this.#write((tx, ctx) => settleNotice(tx, ctx, id, outcome));
+  }
+
+  async listNotices(opts: { state?: OutboxNotice['state']; limit?: number } = {}): Promise<OutboxNotice[]> {
+    return this.#read((tx) => listNotices(tx, opts));
+  }
+
+  async putSearchDocs(docs: readonly SearchDoc[]): Promise<void> {
+    if (docs.length === 0) return;
+    await this.#write((tx, ctx) => putSearchDocs(tx, ctx, docs));
+  }
+
+  async removeSearchDocs(filter: { table?: string; keyPrefix?: string }): Promise<void> {
+    await this.#write((tx) => removeSearchDocs(tx, filter));
+  }
+
+  async search(query: string, opts: { zones?: readonly string[]; kinds?: readonly string[]; limit?: number } = {}): Promise<SearchHit[]> {
+    return this.#read((tx, ctx) => searchDocs(tx, ctx, query, opts));
   }
 
   async close(): Promise<void> {

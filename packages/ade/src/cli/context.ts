@@ -1,5 +1,11 @@
+import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import { sourceTimeColumns } from '../ingest/index.js';
+import { loadSqlModels } from '../models/load-models.js';
+import { ModelError } from '../models/model-file.js';
+import { parseCheckList, type CheckDef } from '../quality/parse-checks.js';
+import { QualityService } from '../quality/quality-service.js';
 import { Lake } from '../lake/index.js';
 import { parseRole, PermissionError, ValidationError, type Principal } from '../kernel/index.js';
 import { createOutput, type Output } from './output.js';
@@ -19,6 +25,8 @@ export interface CommandContext {
   readonly principal: Principal;
   readonly lake: Lake;
   readonly out: Output;
+  /** Checks, write-audit-publish, profiles on commit and alerts, hooked into the lake. */
+  readonly quality: QualityService;
 }
 
 export function outputFor(opts: GlobalOptions): Output {
@@ -57,8 +65,48 @@ export function openProjectContext(opts: GlobalOptions): ProjectContext {
 /** Finds the project, checks the role is granted, opens the lake. */
 export async function openContext(opts: GlobalOptions): Promise<CommandContext> {
   const ctx = openProjectContext(opts);
+  const models = await loadSqlModels(ctx.project.dir);
+  const checks: CheckDef[] = [...ctx.project.checks];
+  const timeColumns = sourceTimeColumns(ctx.project.sources);
+  for (const m of models) {
+    if (m.time) timeColumns.set(`${m.table.zone}.${m.table.name}`, m.time);
+    checks.push(
+      ...parseCheckList(
+        m.table,
+        m.checks,
+        (path, message, hint) => {
+          throw new ModelError(m.file, `checks${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}: ${message}`, hint ? { hint } : {});
+        },
+        m.file,
+      ),
+    );
+  }
   const lake = await Lake.open(ctx.project.lake);
-  return { ...ctx, lake };
+  const quality = new QualityService(lake, {
+    project: ctx.project.name,
+    checks,
+    timeColumns,
+    sinks: ctx.project.alertSinks,
+    profileOnCommit: ctx.project.profileOnCommit,
+    onWarning: (m) => ctx.out.info(`warning: ${m}`),
+  }).install();
+  return { ...ctx, lake, quality };
+}
+
+/**
+ * Delivers queued alert notices in a detached process, so that a slow or
+ * unreachable receiver never holds up the command that raised them.
+ */
+function deliverInBackground(project: Project): void {
+  const entry = process.argv[1];
+  if (!entry) return;
+  const child = spawn(process.execPath, [entry, 'alerts', 'deliver', '--quiet', '--project', project.dir], {
+    detached: true,
+    stdio: 'ignore',
+    cwd: project.dir,
+  });
+  child.on('error', () => {});
+  child.unref();
 }
 
 function safeUser(): string {
@@ -75,6 +123,8 @@ export async function withContext<T>(opts: GlobalOptions, fn: (ctx: CommandConte
   try {
     return await fn(ctx);
   } finally {
+    await ctx.quality.drain();
+    if (ctx.quality.noticesQueued > 0 && ctx.project.alertSinks.length > 0) deliverInBackground(ctx.project);
     await ctx.lake.close();
   }
 }

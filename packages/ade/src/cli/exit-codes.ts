@@ -17,6 +17,8 @@ export const EXIT = {
   conflict: 6,
   /** The integrity check found problems. */
   integrity: 7,
+  /** A data-quality error check failed (`ade check`) or blocked a write. */
+  quality: 8,
   /** A bug in ade. Please report it. */
   internal: 70,
 } as const;
@@ -27,6 +29,7 @@ export function exitCodeFor(e: unknown): number {
   if (e instanceof AdeError) {
     if (e.code.endsWith('.not_found')) return EXIT.notFound;
     if (e.code === 'catalog.commit_conflict' || e.code === 'ingest.busy') return EXIT.conflict;
+    if (e.code === 'quality.blocked') return EXIT.quality;
     if (['load.', 'config.', 'validation.', 'privacy.', 'model.'].some((p) => e.code.startsWith(p))) return EXIT.invalidInput;
     if (e.code === 'permission.denied') return EXIT.permission;
     return EXIT.failure;

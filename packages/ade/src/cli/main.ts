@@ -27,7 +27,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       `
 Exit codes: 0 ok · 1 failure · 2 usage · 3 invalid input or config · 4 permission denied
-            5 not found · 6 write conflict (retry) · 7 integrity problems · 70 internal error
+            5 not found · 6 write conflict (retry) · 7 integrity problems · 8 a data-quality error check failed
+            70 internal error
 
 Examples:
   ade demo                                  build the demo project in ./ade-demo and answer questions
@@ -69,7 +70,60 @@ Examples:
     .description('what each column of a table holds: nulls, distinct, min/max, mean/stddev, quantiles, lengths, top values (values of personal columns hidden)')
     .argument('<table>', 'zone.table')
     .option('--snapshot <id>', 'profile this snapshot instead of the current one')
-    .action(async (t: string, o: { snapshot?: string }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/profile.js')).profileCommand(ctx, t, o)));
+    .option('--by <period>', 'week or month: combine the stored profiles of a day-partitioned table\'s days')
+    .action(async (t: string, o: { snapshot?: string; by?: string }, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/profile.js')).profileCommand(ctx, t, o)));
+
+  program
+    .command('check')
+    .description('run the declared data-quality checks on current snapshots (exit 8 when an error check fails)')
+    .argument('[tables...]', 'zone.table (default: every table with checks)')
+    .action(async (tables: string[], _o: unknown, cmd: Command) => {
+      const code = await withContext(g(cmd), async (ctx) => (await import('./commands/quality.js')).checkCommand(ctx, tables));
+      setExit(code);
+    });
+
+  const quality = program.command('quality').description('data quality: check results with history, writes blocked by error checks');
+  quality
+    .command('results')
+    .description('the latest result of every check (--all: the history), newest first')
+    .option('--table <zone.table>', 'only this table')
+    .option('--check <id>', "one check's history (ids look like clean.orders/not_null(email))")
+    .option('--all', 'every result, not just the latest per check')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (o: { table?: string; check?: string; limit?: string; all?: boolean }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => (await import('./commands/quality.js')).resultsCommand(ctx, o)),
+    );
+  quality
+    .command('staged')
+    .description('writes that error checks blocked; with an id: why, --sql to query the table as the write would have left it, --discard to drop it')
+    .argument('[id]', 'a staged snapshot id (or its last characters)')
+    .option('--sql <query>', 'query the staged version of the table (other tables read as current)')
+    .option('--discard', 'discard the blocked write; GC deletes its files')
+    .option('--all', 'list discarded ones too')
+    .action(async (id: string | undefined, o: { sql?: string; discard?: boolean; all?: boolean }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => (await import('./commands/quality.js')).stagedCommand(ctx, id, o)),
+    );
+
+  program
+    .command('alerts')
+    .description('open alerts and recent notices; `deliver` sends due notices to the sinks in ade.yaml now')
+    .argument('[action]', 'list (default) or deliver')
+    .option('--all', 'closed alerts too')
+    .action(async (action: string | undefined, o: { all?: boolean }, cmd: Command) => {
+      const code = await withContext(g(cmd), async (ctx) => (await import('./commands/quality.js')).alertsCommand(ctx, action, o));
+      setExit(code);
+    });
+
+  program
+    .command('search')
+    .description('full-text search over tables, columns, descriptions, tags, profiles and check results')
+    .argument('<query>', 'words, e.g. "customer null"')
+    .option('--kind <kind>', 'only table, column, profile or check hits')
+    .option('--limit <n>', 'at most this many hits', '20')
+    .option('--reindex', 'rebuild the search index from the catalog first')
+    .action(async (q: string, o: { kind?: string; limit?: string; reindex?: boolean }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => (await import('./commands/search.js')).searchCommand(ctx, q, o)),
+    );
 
   program
     .command('sql')

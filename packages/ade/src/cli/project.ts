@@ -9,6 +9,8 @@ import { DEFAULT_GC_CONFIG, type GcConfig, type LakeConfig } from '../lake/index
 import type { ObjectStoreConfig } from '../storage/index.js';
 import { parseSources } from '../ingest/parse-sources.js';
 import type { SourceConfig } from '../ingest/source-config.js';
+import { parseChecksSection, type CheckDef } from '../quality/parse-checks.js';
+import { parseSink, type SinkConfig } from '../quality/alert-sinks.js';
 
 export const PROJECT_FILE = 'ade.yaml';
 
@@ -25,6 +27,12 @@ export interface Project {
   readonly grantedRoles: readonly Role[];
   /** Where data comes from and the privacy policy for each source (`sources:`); empty when none. */
   readonly sources: readonly SourceConfig[];
+  /** Checks declared in ade.yaml (`checks:`); model headers add theirs when models load. */
+  readonly checks: readonly CheckDef[];
+  /** Where alerts go (`alerts.sinks`). */
+  readonly alertSinks: readonly SinkConfig[];
+  /** `quality.profile`: profile every commit (`on_commit`, default) or only on demand. */
+  readonly profileOnCommit: boolean;
 }
 
 /** Walks up from `start` to the folder holding ade.yaml. */
@@ -150,6 +158,28 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
 
   const sources = parseSources(root.sources, fail);
 
+  // Table names hold dots, so check paths are resolved node by node.
+  const lineOf = (parts: readonly (string | number)[]): number | undefined => {
+    const node = doc.getIn(parts as (string | number)[], true) as { range?: [number, number] } | undefined;
+    return node?.range ? text.slice(0, node.range[0]).split('\n').length : undefined;
+  };
+  const checks = parseChecksSection(root.checks, (parts, message, hint) => {
+    let known = [...parts];
+    while (known.length > 1 && lineOf(known) === undefined) known = known.slice(0, -1);
+    throw new ConfigError(file, `${parts.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replaceAll('.[', '[')}: ${message}`, hint, lineOf(known));
+  });
+
+  const alertsCfg = section('alerts');
+  for (const k of Object.keys(alertsCfg)) if (k !== 'sinks') fail(`alerts.${k}`, 'unknown key', 'alerts has sinks: only');
+  const sinksRaw = alertsCfg.sinks ?? {};
+  if (typeof sinksRaw !== 'object' || sinksRaw === null || Array.isArray(sinksRaw)) fail('alerts.sinks', 'must map sink names to sinks');
+  const alertSinks = Object.entries(sinksRaw as Obj).map(([name, raw]) => parseSink(name, raw, env, fail));
+
+  const qualityCfg = section('quality');
+  for (const k of Object.keys(qualityCfg)) if (k !== 'profile') fail(`quality.${k}`, 'unknown key', 'quality has profile: on_commit | on_demand');
+  const profile = str(qualityCfg, 'quality', 'profile', 'on_commit');
+  if (profile !== 'on_commit' && profile !== 'on_demand') fail('quality.profile', 'must be on_commit or on_demand');
+
   return {
     dir,
     file,
@@ -159,6 +189,9 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
     defaultRole: defaultRole as Role,
     grantedRoles,
     sources,
+    checks,
+    alertSinks,
+    profileOnCommit: profile === 'on_commit',
   };
 }
 

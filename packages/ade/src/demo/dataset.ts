@@ -180,7 +180,9 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
     const known = f.datatype.boolean({ probability: 0.7 });
     const customer = known ? customers[f.number.int({ min: 0, max: customers.length - 1 })]! : undefined;
     const anonymousId = f.string.uuid();
+    // Weekly seasonality: weekends see about 40% of a weekday's visits.
     let at = f.number.int({ min: start, max: end - 3_600_000 });
+    while (isWeekend(at) && !f.datatype.boolean({ probability: 0.4 })) at = f.number.int({ min: start, max: end - 3_600_000 });
     const [os_, device] = f.helpers.arrayElement(DEVICES);
     const ip = f.internet.ipv4();
     const product = products[f.helpers.weightedArrayElement(popularity.map((w, idx) => ({ value: idx, weight: w })))]!;
@@ -248,6 +250,92 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
 }
 
 type PersonalCustomer = { email: string; phone: string; name: string };
+
+const isWeekend = (ms: number) => {
+  const d = new Date(ms).getUTCDay();
+  return d === 0 || d === 6;
+};
+
+/** Files that arrive the day after the dataset ends: what the demo's checks judge. */
+export interface ArrivalFiles {
+  /** The day (`YYYY-MM-DD`). */
+  readonly day: string;
+  /** App events of that day: a quarter of a usual day of its weekday (an app release broke tracking). */
+  readonly events: string;
+  readonly eventCount: number;
+  /** What a usual day of that weekday held: the mean of the last 10 in the dataset. */
+  readonly usualEvents: number;
+  /** Orders of that day, one with a negative total (a refund keyed in as an order). */
+  readonly orders: string;
+  readonly orderCount: number;
+}
+
+/**
+ * The next day's files, after `generateDataset` with the same options: app
+ * events at a quarter of the usual volume for that weekday, and orders of
+ * which one has a negative total. The demo ingests them after its models are
+ * built, so that a seasonal volume check and an error check have something
+ * to catch.
+ */
+export async function generateArrivals(dir: string, opts: DatasetOptions, eventsFile: string, lastOrderId: number): Promise<ArrivalFiles> {
+  await mkdir(dir, { recursive: true });
+  const f = new Faker({ locale: [en] });
+  f.seed(opts.seed + 1);
+  const dayStart = opts.endDate.getTime();
+  const day = new Date(dayStart).toISOString().slice(0, 10);
+  // The usual volume of this weekday, from the events already generated (their timestamps only).
+  const perDay = new Map<string, number>();
+  const { createReadStream } = await import('node:fs');
+  const { createInterface } = await import('node:readline');
+  for await (const line of createInterface({ input: createReadStream(eventsFile), crlfDelay: Infinity })) {
+    const m = /"timestamp":"(\d{4}-\d{2}-\d{2})/.exec(line);
+    if (m) perDay.set(m[1]!, (perDay.get(m[1]!) ?? 0) + 1);
+  }
+  const sameWeekday = Array.from({ length: 10 }, (_, k) => new Date(dayStart - (k + 1) * 7 * 86_400_000).toISOString().slice(0, 10)).map((d) => perDay.get(d) ?? 0);
+  const usualEvents = sameWeekday.reduce((a, b) => a + b, 0) / sameWeekday.length;
+  const eventCount = Math.max(1, Math.round(usualEvents / 4));
+  const events = join(dir, `events-${day}.ndjson`);
+  const es = createWriteStream(events);
+  for (let i = 0; i < eventCount; i++) {
+    const [os_, device] = f.helpers.arrayElement(DEVICES);
+    const event = {
+      event_id: f.string.uuid(),
+      anonymous_id: f.string.uuid(),
+      user_id: null,
+      event: 'app_open',
+      timestamp: new Date(dayStart + f.number.int({ min: 0, max: 86_399_000 })).toISOString(),
+      properties: { referrer: 'direct' },
+      context: { os: os_, device, app_version: '4.4.0', ip: f.internet.ipv4() },
+    };
+    await write(es, JSON.stringify(event) + '\n');
+  }
+  es.end();
+  await finished(es);
+  const orders = join(dir, `orders-${day}.ndjson`);
+  const os = createWriteStream(orders);
+  const orderCount = 5;
+  for (let k = 1; k <= orderCount; k++) {
+    const total = k === 3 ? -24.5 : Math.round(f.number.float({ min: 8, max: 80 }) * 100) / 100;
+    const order = {
+      order_id: lastOrderId + k,
+      customer_id: f.number.int({ min: 1, max: opts.customers }),
+      ordered_at: new Date(dayStart + k * 3_600_000).toISOString(),
+      status: 'completed',
+      channel: 'app',
+      country: 'US',
+      items: [{ product_id: 1, quantity: 1, unit_price: Math.abs(total) }],
+      discount: 0,
+      total,
+      payment: { card_number: f.finance.creditCardNumber({ issuer: 'visa' }), card_expiry: '12/29' },
+      client_ip: f.internet.ipv4(),
+      gift_message: null,
+    };
+    await write(os, JSON.stringify(order) + '\n');
+  }
+  os.end();
+  await finished(os);
+  return { day, events, eventCount, usualEvents, orders, orderCount };
+}
 
 /** Mostly harmless text; now and then a phone number or an email address. */
 function giftMessage(f: Faker, c: PersonalCustomer): string | null {

@@ -104,6 +104,11 @@ columns:
   gross: sum of quantity × unit price, before the discount
   discount: discount granted on the order
   total: what the customer paid (gross − discount)
+checks:
+  - unique: order_id
+  - relationships: { column: customer_id, to: clean.customers }
+  - sql: SELECT order_id, gross, discount, total FROM model.order_f WHERE abs(gross - discount - total) > 0.01
+    name: total_is_gross_minus_discount
 */
 WITH o AS (
   SELECT *, from_json(items, '[{"product_id":"BIGINT","quantity":"INTEGER","unit_price":"DOUBLE"}]') AS item_list
@@ -217,6 +222,10 @@ columns:
   customer_sk: model.customer_d's key, NULL for anonymous visitors
   events: events in the session
   converted: the session reached order_completed
+checks:
+  - not_null: [session_id, session_day]
+  - unique: session_id
+  - range: { column: events, min: 1 }
 */
 WITH e AS (
   SELECT

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { ingest, sourceTimeColumns, type SourceConfig } from '../ingest/index.js';
 import { AdeError, formatTableRef, parseTableRef, PermissionError, quoteLiteral, ValidationError, type Principal } from '../kernel/index.js';
-import type { Lake } from '../lake/index.js';
+import { WriteBlockedError, type Lake } from '../lake/index.js';
 import { loadModels, ModelGraph, runModels, type ModelKind } from '../models/index.js';
 import type { Keyring } from '../privacy/index.js';
-import { DATASET_SCALES, generateDataset, type DatasetFiles, type DatasetScale } from './dataset.js';
+import { DATASET_SCALES, generateArrivals, generateDataset, type DatasetFiles, type DatasetScale } from './dataset.js';
 import { DEMO_MODELS } from './demo-models.js';
 import { DEMO_QUESTIONS } from './questions.js';
 
@@ -64,7 +64,22 @@ export interface DemoReport {
   readonly answers: readonly DemoAnswer[];
   /** What happened when the analyst tried to read the raw zone (it must be refused). */
   readonly sandbox: { readonly query: string; readonly refused: boolean; readonly message: string };
+  /** The next day's files against the project's checks (see docs/quality.md). */
+  readonly quality: DemoQuality;
   readonly seconds: number;
+}
+
+export interface DemoQuality {
+  /** The day after the dataset, whose files arrive last. */
+  readonly day: string;
+  /** Its app events: a quarter of the usual volume for that weekday, published (the volume check only warns). */
+  readonly events: { readonly rows: number; readonly usual: number; readonly published: boolean };
+  /** Its orders, one with a negative total: blocked by the range check, the table kept its snapshot. */
+  readonly orders: { readonly rows: number; readonly blocked: boolean; readonly stagedId?: string; readonly reason?: string };
+  /** The latest result of every check, failing ones first. */
+  readonly results: readonly { readonly table: string; readonly check: string; readonly severity: string; readonly status: string; readonly message: string }[];
+  /** Alerts open after the arrivals (one per failing check). */
+  readonly openAlerts: number;
 }
 
 export const DEMO_END_DATE = new Date('2026-11-01T00:00:00Z');
@@ -111,6 +126,7 @@ export async function runDemo(lake: Lake, dataDir: string, opts: DemoOptions): P
     });
   }
   const models = await buildModels(lake, opts);
+  const quality = await nextDay(lake, dataDir, opts, files);
 
   opts.onStep?.('answering questions', 0, DEMO_QUESTIONS.length);
   const session = await lake.session(opts.analyst);
@@ -135,7 +151,7 @@ export async function runDemo(lake: Lake, dataDir: string, opts: DemoOptions): P
     await session.close();
   }
   if (!sandbox.refused) throw new PermissionError('sandbox failure: an analyst session could read the raw zone');
-  return { dataset: files.counts, loads, ingests, models, answers, sandbox, seconds: (performance.now() - started) / 1000 };
+  return { dataset: files.counts, loads, ingests, models, answers, sandbox, quality, seconds: (performance.now() - started) / 1000 };
 }
 
 /**
@@ -176,4 +192,38 @@ async function buildModels(lake: Lake, opts: DemoOptions): Promise<DemoModel[]> 
     });
   }
   return out;
+}
+
+/**
+ * The day after: a short file of app events (tracking broke in a release) and
+ * an orders file with a negative total arrive and are ingested like any other.
+ * The events publish and the seasonal volume check warns; the orders are
+ * blocked by an error check and kept as a staged snapshot.
+ */
+async function nextDay(lake: Lake, dataDir: string, opts: DemoOptions, files: DatasetFiles): Promise<DemoQuality> {
+  opts.onStep?.('the next day arrives', 0, 2);
+  const arrivals = await generateArrivals(join(dataDir, 'arrivals'), { seed: opts.seed, endDate: opts.endDate, ...DATASET_SCALES[opts.scale] }, files.events, files.counts.orders);
+  const source = (name: string) => opts.sources.find((s) => s.name === name)!;
+  const events = await ingest(lake, opts.engineer, { source: source('events'), paths: [arrivals.events], baseDir: opts.projectDir, keyring: opts.keyring });
+  opts.onStep?.('the next day arrives', 1, 2);
+  let orders: DemoQuality['orders'];
+  try {
+    await ingest(lake, opts.engineer, { source: source('orders'), paths: [arrivals.orders], baseDir: opts.projectDir, keyring: opts.keyring });
+    orders = { rows: arrivals.orderCount, blocked: false };
+  } catch (e) {
+    if (!(e instanceof WriteBlockedError)) throw e;
+    orders = { rows: arrivals.orderCount, blocked: true, stagedId: e.stagedId, reason: e.message };
+  }
+  opts.onStep?.('the next day arrives', 2, 2);
+  const rank = (r: { status: string; severity: string }) => (r.status === 'fail' || r.status === 'error' ? (r.severity === 'error' ? 0 : 1) : 2);
+  const results = (await lake.catalog.listCheckResults({ latest: true, limit: 1000 }))
+    .map((r) => ({ table: r.table, check: r.check, severity: r.severity, status: r.status, message: r.message }))
+    .sort((a, b) => rank(a) - rank(b) || a.table.localeCompare(b.table) || a.check.localeCompare(b.check));
+  return {
+    day: arrivals.day,
+    events: { rows: arrivals.eventCount, usual: Math.round(arrivals.usualEvents), published: events.rowsWritten > 0 },
+    orders,
+    results,
+    openAlerts: (await lake.catalog.listAlerts({ state: 'open' })).length,
+  };
 }

@@ -24,7 +24,7 @@ export function scrubText(s: string): string {
  */
 export function scrub(e: unknown, context: string): AdeError {
   if (e instanceof IngestError) return e;
-  if (e instanceof AdeError && /^(privacy|validation|config|catalog|storage|permission|not_found|load)\./.test(e.code) && !/engine/.test(e.code)) return e;
+  if (e instanceof AdeError && /^(privacy|validation|config|catalog|storage|permission|not_found|load|quality)\./.test(e.code) && !/engine/.test(e.code)) return e;
   const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
   const code = e instanceof AdeError ? e.code : 'ingest.failed';
   return new IngestError(code.startsWith('ingest.') ? code : 'ingest.failed', `${context}: ${scrubText(message)}`, {

@@ -15,6 +15,7 @@ import { Engine, storedType, type ResultColumn, type Session, type TableBinding,
 /** A written file with where it goes: its partition and, when not the commit's, its batch. */
 type PlacedFile = WrittenFile & { readonly partition?: string; readonly batchId?: string };
 import {
+  AdeError,
   assertCanRead,
   assertCanWrite,
   formatTableRef,
@@ -124,6 +125,66 @@ export interface CommitFilesRequest {
   readonly create?: { readonly description?: string; readonly owner?: string; readonly tags?: readonly string[] };
 }
 
+/**
+ * A write about to be published, as a write gate sees it: the files it added
+ * (uploaded, not yet committed) and the current files it keeps and removes.
+ */
+export interface StagedWrite {
+  readonly table: TableRef;
+  readonly operation: 'append' | 'replace' | 'overwrite';
+  readonly batchId: string;
+  readonly baseSnapshotId: number | null;
+  readonly committer: string;
+  /** The table's columns after the write. */
+  readonly columns: readonly ColumnInput[];
+  readonly added: readonly { readonly path: string; readonly localPath: string; readonly rows: number; readonly bytes: number; readonly partition?: string; readonly batchId?: string }[];
+  /** Current files the write keeps, as local paths. */
+  readonly kept: readonly { readonly path: string; readonly localPath: string; readonly rows: number }[];
+  /** Current files the write removes. */
+  readonly removedPaths: readonly string[];
+}
+
+/** What a write gate decided about a staged write. */
+export interface WriteVerdict {
+  /** True: the write must not be published. */
+  readonly blocked: boolean;
+  /** Why (blocked writes): one line per failing check. */
+  readonly reason?: string;
+  /**
+   * Called once: with the snapshot the write became, or with the id of the
+   * staged snapshot a blocked write was kept as. Never fails the write.
+   */
+  settle(outcome: { readonly snapshotId: number } | { readonly stagedId: string }): Promise<void>;
+}
+
+/** Audits writes before they are published (write-audit-publish); undefined: nothing to check for this table. */
+export interface WriteGate {
+  audit(write: StagedWrite): Promise<WriteVerdict | undefined>;
+}
+
+/** Told about every commit, after it landed (e.g. to profile the new snapshot); must not throw or block. */
+export type CommitListener = (event: {
+  readonly table: TableRef;
+  readonly snapshot: Snapshot;
+  readonly operation: 'append' | 'replace' | 'overwrite';
+  /** Partitions (days) the commit wrote files into. */
+  readonly partitions: readonly string[];
+  /** Keys of the files the commit added. */
+  readonly added: readonly string[];
+}) => void;
+
+/** A write an error check blocked: the table keeps its snapshot; the write is kept as a staged snapshot. */
+export class WriteBlockedError extends AdeError {
+  readonly stagedId: string;
+  constructor(table: string, stagedId: string, reason: string) {
+    super('quality.blocked', `the write to ${table} was blocked by its error checks: ${reason}`, {
+      hint: `the table keeps its previous snapshot; inspect the blocked write with \`ade quality staged ${stagedId}\`, fix the data or the check, then run again`,
+      details: { table, stagedId },
+    });
+    this.stagedId = stagedId;
+  }
+}
+
 export type WriteStage = 'writing' | 'uploading' | 'committing';
 
 export interface WriteResult {
@@ -141,6 +202,24 @@ export interface WriteResult {
   readonly retries: number;
 }
 
+/** What the common tail of every write publishes. */
+interface PublishRequest {
+  table: TableRef;
+  existed: boolean;
+  files: readonly PlacedFile[];
+  filePrefix: string;
+  columns: readonly ColumnInput[];
+  operation: 'append' | 'replace' | 'overwrite';
+  removeBatchIds?: readonly string[] | undefined;
+  removePartitions?: readonly string[] | undefined;
+  summary?: Readonly<Record<string, unknown>> | undefined;
+  baseSnapshotId: number | null;
+  batchId: string;
+  batchInfo: Readonly<Record<string, unknown>> | undefined;
+  create: WriteSelectRequest['create'];
+  onProgress?: WriteSelectRequest['onProgress'];
+}
+
 /**
  * A project's lake: object store + catalog + engine, and the operations that
  * need all three (role-scoped sessions, staged writes with one atomic commit,
@@ -151,6 +230,8 @@ export class Lake {
   readonly catalog: CatalogStore;
   readonly engine: Engine;
   readonly clock: Clock;
+  #gate: WriteGate | undefined;
+  readonly #listeners: CommitListener[] = [];
 
   constructor(store: ObjectStore, catalog: CatalogStore, engine: Engine, clock: Clock = systemClock) {
     this.store = store;
@@ -175,6 +256,16 @@ export class Lake {
       await store.close();
       throw e;
     }
+  }
+
+  /** Installs the gate every write passes before it is published (one per lake). */
+  setWriteGate(gate: WriteGate | undefined): void {
+    this.#gate = gate;
+  }
+
+  /** Calls `listener` after every commit this lake makes. */
+  onCommit(listener: CommitListener): void {
+    this.#listeners.push(listener);
   }
 
   /** Tables the principal may see. */
@@ -434,30 +525,44 @@ export class Lake {
    */
   async #publish(
     principal: Principal,
-    p: {
-      table: TableRef;
-      existed: boolean;
-      files: readonly PlacedFile[];
-      filePrefix: string;
-      columns: readonly ColumnInput[];
-      operation: 'append' | 'replace' | 'overwrite';
-      removeBatchIds?: readonly string[] | undefined;
-      removePartitions?: readonly string[] | undefined;
-      summary?: Readonly<Record<string, unknown>> | undefined;
-      baseSnapshotId: number | null;
-      batchId: string;
-      batchInfo: Readonly<Record<string, unknown>> | undefined;
-      create: WriteSelectRequest['create'];
-      onProgress?: WriteSelectRequest['onProgress'];
-    },
+    p: PublishRequest,
   ): Promise<Pick<WriteResult, 'table' | 'snapshot' | 'batchId' | 'rows' | 'files' | 'bytes' | 'retries'>> {
     const ref = p.table;
     const keys = p.files.map((f, i) => dataFileKey(ref.zone, ref.name, f.partition, p.filePrefix, i));
+    let verdict: WriteVerdict | undefined;
+    let kept = false;
     try {
       await this.catalog.registerStaged(keys);
       for (const [i, file] of p.files.entries()) {
         p.onProgress?.('uploading', i, p.files.length);
         await this.store.putFile(keys[i]!, file.localPath);
+      }
+      if (this.#gate) {
+        verdict = await this.#gate.audit(await this.#stagedWrite(principal, p, keys));
+        if (verdict?.blocked) {
+          const stagedId = uuidv7();
+          await this.catalog.createStagedSnapshot({
+            id: stagedId,
+            table: formatTableRef(ref),
+            operation: p.operation,
+            ...(p.baseSnapshotId !== null ? { baseSnapshotId: p.baseSnapshotId } : {}),
+            batchId: p.batchId,
+            files: p.files.map((f, i) => ({
+              path: keys[i]!,
+              rows: f.rows,
+              bytes: f.bytes,
+              ...(f.partition !== undefined ? { partition: f.partition } : {}),
+              ...(f.batchId !== undefined ? { batchId: f.batchId } : {}),
+            })),
+            removedPaths: (await this.#removedFiles(p)).map((f) => f.path),
+            columns: p.columns,
+            reason: verdict.reason ?? 'an error check failed',
+            committer: principal.name,
+          });
+          kept = true;
+          await verdict.settle({ stagedId }).catch(() => {});
+          throw new WriteBlockedError(formatTableRef(ref), stagedId, verdict.reason ?? 'an error check failed');
+        }
       }
       p.onProgress?.('committing');
       if (!p.existed) {
@@ -493,8 +598,18 @@ export class Lake {
         // Appends and overwrites (whose removals are resolved when the commit lands) retry a lost race; a replace built on a snapshot does not.
         retryOnConflict: p.operation !== 'replace',
       });
+      if (verdict) await verdict.settle({ snapshotId: result.snapshot.id }).catch(() => {});
+      const partitions = [...new Set(p.files.flatMap((f) => (f.partition !== undefined ? [f.partition] : [])))];
+      for (const listener of this.#listeners) {
+        try {
+          listener({ table: ref, snapshot: result.snapshot, operation: p.operation, partitions, added: keys });
+        } catch {
+          // A listener's failure is its own (profiling never fails a write).
+        }
+      }
       return { table: formatTableRef(ref), snapshot: result.snapshot, batchId: p.batchId, rows, files: p.files.length, bytes, retries: result.retries };
     } catch (e) {
+      if (kept) throw e;
       await Promise.allSettled(keys.map((k) => this.store.delete(k)));
       await this.catalog.unregisterStaged(keys).catch(() => {});
       if (!p.existed) {
@@ -504,6 +619,44 @@ export class Lake {
       }
       throw e;
     }
+  }
+
+  /** The current files a publish removes: all (replace), those of the named batches or partitions (overwrite), none (append). */
+  async #removedFiles(p: { table: TableRef; operation: string; baseSnapshotId: number | null; removeBatchIds?: readonly string[] | undefined; removePartitions?: readonly string[] | undefined }) {
+    if (p.baseSnapshotId === null || p.operation === 'append') return [];
+    const current = await this.catalog.files(p.table, { snapshotId: p.baseSnapshotId });
+    if (p.operation === 'replace') return current;
+    const batches = new Set(p.removeBatchIds ?? []);
+    const partitions = new Set(p.removePartitions ?? []);
+    return current.filter((f) => (f.batchId !== undefined && batches.has(f.batchId)) || (f.partition !== undefined && partitions.has(f.partition)));
+  }
+
+  async #stagedWrite(
+    principal: Principal,
+    p: PublishRequest,
+    keys: readonly string[],
+  ): Promise<StagedWrite> {
+    const current = p.baseSnapshotId === null ? [] : await this.catalog.files(p.table, { snapshotId: p.baseSnapshotId });
+    const removed = new Set((await this.#removedFiles(p)).map((f) => f.path));
+    const keptFiles = current.filter((f) => !removed.has(f.path));
+    return {
+      table: p.table,
+      operation: p.operation,
+      batchId: p.batchId,
+      baseSnapshotId: p.baseSnapshotId,
+      committer: principal.name,
+      columns: p.columns,
+      added: await Promise.all(p.files.map(async (f, i) => ({
+        path: keys[i]!,
+        localPath: await this.store.localPath(keys[i]!),
+        rows: f.rows,
+        bytes: f.bytes,
+        ...(f.partition !== undefined ? { partition: f.partition } : {}),
+        ...(f.batchId !== undefined ? { batchId: f.batchId } : {}),
+      }))),
+      kept: await Promise.all(keptFiles.map(async (f) => ({ path: f.path, localPath: await this.store.localPath(f.path), rows: f.rows }))),
+      removedPaths: [...removed],
+    };
   }
 
   async close(): Promise<void> {

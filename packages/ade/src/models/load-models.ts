@@ -16,3 +16,14 @@ export async function loadModels(projectDir: string): Promise<SqlModel[]> {
   for (const f of ts.sort()) models.push(await loadTsModel(f, projectDir));
   return models.sort((a, b) => `${a.table.zone}.${a.table.name}`.localeCompare(`${b.table.zone}.${b.table.name}`));
 }
+
+/**
+ * The SQL models only, without bundling TypeScript ones: what every command
+ * needs to know about models (their checks and time columns) at little cost.
+ */
+export async function loadSqlModels(projectDir: string): Promise<SqlModel[]> {
+  const sql = await glob('models/*/*.sql', { cwd: projectDir, absolute: true, onlyFiles: true });
+  const models: SqlModel[] = [];
+  for (const f of sql.sort()) models.push(parseSqlModel(await readFile(f, 'utf8'), f, projectDir));
+  return models;
+}

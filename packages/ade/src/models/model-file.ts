@@ -33,6 +33,8 @@ export interface SqlModel {
   readonly codeVersion: string;
   /** A TypeScript model's build function; undefined for SQL models. */
   readonly script?: ModelScript;
+  /** The header's `checks:` list as written (data quality parses it); undefined when none. */
+  readonly checks?: unknown;
 }
 
 /** A model file that cannot be used. Names the file and, where known, the line. */
@@ -46,7 +48,7 @@ export class ModelError extends AdeError {
 }
 
 const REF = /\bref\(\s*(['"])([^'"]*)\1\s*\)/g;
-const HEADER_KEYS = ['kind', 'key', 'time', 'description', 'columns'];
+const HEADER_KEYS = ['kind', 'key', 'time', 'description', 'columns', 'checks'];
 
 /**
  * Parses a SQL model: an optional leading block comment holding YAML (`kind`,
@@ -128,6 +130,7 @@ export function parseSqlModel(text: string, path: string, projectDir: string): S
     inputs,
     sql,
     codeVersion: `sha256:${createHash('sha256').update(normalized).digest('hex')}`,
+    ...(header.checks !== undefined ? { checks: header.checks } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
-import { DATASET_SCALES, DEMO_END_DATE, DEMO_SOURCES_YAML, runDemo, writeDemoModels, type DatasetScale, type DemoReport } from '../../demo/index.js';
+import { DATASET_SCALES, DEMO_CHECKS_YAML, DEMO_END_DATE, DEMO_SOURCES_YAML, runDemo, writeDemoModels, type DatasetScale, type DemoReport } from '../../demo/index.js';
 import { formatBytes, ValidationError } from '../../kernel/index.js';
 import { openContext, type GlobalOptions } from '../context.js';
 import { renderTable } from '../output.js';
@@ -25,6 +25,8 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions): Promis
   if (!existsSync(join(target, PROJECT_FILE))) await initProject(target, { name: 'ade-demo' });
   // The demo's sources go into its ade.yaml, so that `ade ingest <source>` works there afterwards.
   if (!/^sources:/m.test(readFileSync(join(target, PROJECT_FILE), 'utf8'))) appendFileSync(join(target, PROJECT_FILE), DEMO_SOURCES_YAML);
+  // And its data-quality checks.
+  if (!/^checks:/m.test(readFileSync(join(target, PROJECT_FILE), 'utf8'))) appendFileSync(join(target, PROJECT_FILE), DEMO_CHECKS_YAML);
   // And its models go into models/, so that `ade run` builds them there afterwards (files already there are kept).
   await writeDemoModels(target);
   const ctx = await openContext({ ...opts, project: target, as: undefined });
@@ -55,6 +57,7 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions): Promis
     });
   } finally {
     progress.stop();
+    await ctx.quality.drain();
     await ctx.lake.close();
   }
   ctx.out.result(report, () => render(report, target));
@@ -100,6 +103,26 @@ function render(r: DemoReport, dir: string): string {
     out.push('', pc.bold(pc.cyan(a.title)));
     out.push(renderTable(a.columns, a.rows.map((row) => a.columns.map((c) => row[c]))));
   }
+  const q = r.quality;
+  out.push('', pc.bold(`Data quality: the next day (${q.day}) arrives`));
+  out.push(
+    `  events: ${q.events.rows.toLocaleString('en-US')} rows where a usual day of that weekday has ${q.events.usual.toLocaleString('en-US')} → ${q.events.published ? 'published' : 'not published'}, with a warning`,
+    `  orders: ${q.orders.rows} rows, one with a negative total → ${q.orders.blocked ? pc.red('blocked') : pc.green('published')}${q.orders.stagedId ? `: clean.orders kept its snapshot; inspect with ${a(`ade quality staged ${q.orders.stagedId}`)}` : ''}`,
+  );
+  const failing = q.results.filter((x) => x.status === 'fail' || x.status === 'error');
+  out.push(
+    renderTable(
+      ['table', 'check', 'severity', 'result', 'message'],
+      [...failing, ...q.results.filter((x) => !failing.includes(x)).slice(0, 6)].map((x) => [
+        x.table,
+        x.check,
+        x.severity,
+        x.status === 'pass' ? pc.green('pass') : x.status === 'skipped' ? 'skipped' : x.severity === 'error' ? pc.red(x.status) : pc.yellow(x.status),
+        x.message.length > 90 ? `${x.message.slice(0, 89)}…` : x.message,
+      ]),
+    ),
+    `  ${q.results.length} checks, ${failing.length} failing, ${q.openAlerts} alert(s) open (${a('ade alerts')}; sinks in ade.yaml)`,
+  );
   out.push('', pc.bold('Privacy sandbox'), `  as analyst: ${a(r.sandbox.query)} → ${r.sandbox.refused ? pc.green('refused') : pc.red('ALLOWED')}: ${r.sandbox.message}`);
   out.push(
     '',
@@ -112,6 +135,9 @@ function render(r: DemoReport, dir: string): string {
     '  npx ade sql "FROM quarantine.events" --as engineer',
     '  npx ade sql "FROM report.customer_360 ORDER BY revenue DESC LIMIT 5"',
     '  npx ade lineage report.customer_360',
+    '  npx ade check                 # every declared check on the current data',
+    '  npx ade quality staged        # writes an error check blocked',
+    '  npx ade search "customer null"',
     '  npx ade plan                  # every model is fresh: nothing to build',
     '  npx ade run --as engineer     # after new files or edits to models/*/*.sql: builds only what changed',
   );

@@ -48,6 +48,12 @@ function indicesWith(verdicts: readonly AnomalyVerdict[], status: AnomalyVerdict
 
 const flagged = (verdicts: readonly AnomalyVerdict[]) => indicesWith(verdicts, 'fail');
 
+/** Asserts |actual - expected| < 1e-9. (Every assert.ok here has a message: without one, node
+ * re-parses the transpiled source to describe a failure, which takes minutes.) */
+function near(actual: number | undefined, expected: number, what: string): void {
+  assert.ok(actual !== undefined && Math.abs(actual - expected) < 1e-9, `${what}: ${actual} instead of ${expected}`);
+}
+
 /** Plain-loop mean and sample standard deviation, the reference for the 'none' trend. */
 function referenceMeanStd(values: readonly number[]): { mean: number; std: number } {
   let sum = 0;
@@ -170,7 +176,7 @@ describe('detectAnomaly on a trending series', () => {
     const loose = scanSeries(points, { ...none, sensitivity: 1.5 });
     const falseFlags = flagged(loose).filter((i) => !injected.includes(i));
     assert.ok(falseFlags.length > 55, `only ${falseFlags.length} false flags without trend`);
-    assert.ok(falseFlags.every((i) => loose[i]!.observed > loose[i]!.high!));
+    assert.ok(falseFlags.every((i) => loose[i]!.observed > loose[i]!.high!), 'a false flag below the band');
     // …and at the sensitivity that is right with the line, the lag hides the drops.
     const withoutTrend = flagged(scanSeries(points, none));
     assert.ok(!withoutTrend.includes(50) && !withoutTrend.includes(75), `drops flagged without trend: ${withoutTrend.join(', ')}`);
@@ -217,7 +223,7 @@ describe('detectAnomaly on a weekly-seasonal series', () => {
     const verdicts = scanSeries(points, { ...rule, seasonality: 'none' });
     assert.deepEqual(flagged(verdicts).filter((i) => injected.includes(i)), []);
     // The band mixes weekdays and weekends: it is hundreds of rows wide.
-    assert.ok(verdicts[80]!.high! - verdicts[80]!.low! > 1000);
+    assert.ok(verdicts[80]!.high! - verdicts[80]!.low! > 1000, `band ${verdicts[80]!.low}–${verdicts[80]!.high}`);
   });
 });
 
@@ -282,11 +288,11 @@ describe('detectAnomaly known answers', () => {
     const sd = Math.sqrt(6000 / 9);
     assert.equal(v.status, 'fail');
     assert.equal(v.observed, 412);
-    assert.ok(Math.abs(v.expected! - 1010) < 1e-9);
-    assert.ok(Math.abs(v.stddev! - sd) < 1e-9);
-    assert.ok(Math.abs(v.low! - (1010 - 2 * sd)) < 1e-9);
-    assert.ok(Math.abs(v.high! - (1010 + 2 * sd)) < 1e-9);
-    assert.ok(Math.abs(v.z! - (412 - 1010) / sd) < 1e-9);
+    near(v.expected, 1010, 'expected');
+    near(v.stddev, sd, 'stddev');
+    near(v.low, 1010 - 2 * sd, 'low');
+    near(v.high, 1010 + 2 * sd, 'high');
+    near(v.z, (412 - 1010) / sd, 'z');
     assert.deepEqual(v.training.map((p) => p.value), sundays);
     assert.equal(v.message, 'rows 412 is below the expected 1,010 ± 2σ (band 958.36–1,061.64) from the last 10 Sundays');
 
@@ -311,9 +317,9 @@ describe('detectAnomaly known answers', () => {
       trend: 'linear',
     });
     assert.equal(v.status, 'fail');
-    assert.ok(Math.abs(v.expected! - 18.5) < 1e-9, String(v.expected));
-    assert.ok(Math.abs(v.stddev! - Math.sqrt(0.9)) < 1e-9, String(v.stddev));
-    assert.ok(Math.abs(v.high! - (18.5 + 2 * Math.sqrt(0.9))) < 1e-9);
+    near(v.expected, 18.5, 'expected');
+    near(v.stddev, Math.sqrt(0.9), 'stddev');
+    near(v.high, 18.5 + 2 * Math.sqrt(0.9), 'high');
     assert.match(v.message, /^value 30 is above the expected 18\.5 ± 2σ \(band 16\.603–20\.397\) from the trend of the last 4 points$/);
   });
 
@@ -375,7 +381,10 @@ describe('scanSeries', () => {
     const rule: AnomalyRule = { seasonality: 'weekday', window: 4, sensitivity: 2, direction: 'both' };
     const verdicts = scanSeries(shuffled, rule);
     const inOrder = [...shuffled].sort((a, b) => a.at.getTime() - b.at.getTime());
-    assert.deepEqual(verdicts, inOrder.map((p) => detectAnomaly(shuffled, p, rule)));
+    // Compared as one line each: a failing deep diff of 52 verdicts with dates takes minutes to print.
+    const line = (v: AnomalyVerdict) =>
+      [v.status, v.observed, v.expected, v.stddev, v.low, v.high, v.z, v.training.map((p) => `${p.at.toISOString()}=${p.value}`), v.message].join(' | ');
+    assert.deepEqual(verdicts.map(line), inOrder.map((p) => line(detectAnomaly(shuffled, p, rule))));
     assert.deepEqual(verdicts.map((v) => v.observed).slice(0, 3), inOrder.slice(0, 3).map((p) => p.value));
   });
 

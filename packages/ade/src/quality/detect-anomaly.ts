@@ -190,7 +190,7 @@ function meanFit(values: readonly number[]): Fit {
   const mean = values.reduce((s, v) => s + v, 0) / n;
   if (n < 2) return { expected: mean, stddev: 0 };
   const ss = values.reduce((s, v) => s + (v - mean) ** 2, 0);
-  return { expected: mean, stddev: Math.sqrt(ss / n) };
+  return { expected: mean, stddev: Math.sqrt(ss / (n - 1)) };
 }
 
 /** Least squares on times centred at their mean (ms since the epoch squared would lose precision). */
@@ -221,7 +221,8 @@ function judge(training: readonly MetricPoint[], point: MetricPoint, rule: Anoma
   const observed = point.value;
   const season = (count: number) => seasonPhrase(rule.seasonality, point.at, count);
   if (training.length < minHistory) {
-    const earlier = training.length === 0 ? `no earlier ${seasonUnit(rule.seasonality, point.at, 2)}` : `only ${training.length} earlier ${seasonUnit(rule.seasonality, point.at, training.length)}`;
+    const count = training.length;
+    const earlier = `${count === 0 ? 'no' : `only ${count}`} earlier ${seasonUnit(rule.seasonality, point.at, count === 0 ? 2 : count)}`;
     return {
       status: 'insufficient_history',
       observed,

@@ -185,7 +185,7 @@ describe('ade demo', () => {
       for (const f of ['orders.gift_message', 'events.properties.receipt_email', 'support.body']) assert.ok(found.includes(f), f);
       // Answers agree with the data, recomputed independently from the raw file as engineer.
       const rawOrders = join(project, '.ade', 'lake', 'raw', 'orders', 'files');
-      const rawFile = spawnSync('find', [rawOrders, '-type', 'f'], { encoding: 'utf8' }).stdout.trim();
+      const rawFile = spawnSync('find', [rawOrders, '-type', 'f', '-name', '*-orders.ndjson'], { encoding: 'utf8' }).stdout.trim();
       const revenue = json<any[]>(run(project, '--json', '--as', 'engineer', 'sql', `SELECT round(sum(total), 2) AS r FROM read_json('${rawFile}') WHERE status = 'completed'`))[0].r;
       const byCountry = report.answers.find((a: any) => a.id === 'revenue_by_country').rows.reduce((s: number, row: any) => s + row.revenue, 0);
       assert.ok(Math.abs(byCountry - revenue) < 0.05, `${byCountry} vs ${revenue}`);
@@ -216,6 +216,25 @@ describe('ade demo', () => {
         ),
       );
       assert.deepEqual(keys, { orders_joined: cleanRows.get('clean.orders'), items_joined: built.get('model.order_item_f').rows, sessions_off_their_day: 0 });
+      // The next day: the short day of events publishes with a warning; the orders with a negative total are blocked and staged.
+      const q = report.quality;
+      assert.equal(q.day, '2026-11-01');
+      assert.ok(q.events.published && q.events.rows * 3 < q.events.usual, JSON.stringify(q.events));
+      assert.equal(q.orders.blocked, true);
+      const result = (check: string) => q.results.find((r: any) => r.check === check);
+      assert.equal(result('events_per_day').status, 'fail');
+      assert.equal(result('events_per_day').severity, 'warn');
+      assert.equal(result('range(total)').status, 'fail');
+      assert.deepEqual(q.results.filter((r: any) => r.status === 'fail' && r.severity === 'error').map((r: any) => r.check), ['range(total)']);
+      assert.deepEqual([...q.rebuilt].sort(), ['model.event_f', 'model.session_day_d', 'report.customer_360']);
+      assert.ok(q.openAlerts >= 2);
+      const staged = json<any[]>(run(project, '--json', 'quality', 'staged'));
+      assert.deepEqual(staged.map((s) => [s.table, s.id]), [['clean.orders', q.orders.stagedId]]);
+      assert.equal(json<any[]>(run(project, '--json', 'sql', "SELECT count(*) AS n FROM clean.orders WHERE ordered_at >= TIMESTAMP '2026-11-01'"))[0].n, 0);
+      // On the current data every error check passes (the blocked batch is not in it): exit 0, with the volume warning.
+      const checked = json<any>(run(project, '--json', 'check'));
+      assert.equal(checked.failed, 0);
+      assert.ok(checked.warnings >= 1);
       // Built once, the models are fresh: `ade run` right after builds nothing.
       const rerun = json<any[]>(run(project, '--json', '--as', 'engineer', 'run'));
       assert.deepEqual(rerun.map((r) => r.table).sort(), models);

@@ -78,6 +78,8 @@ export interface DemoQuality {
   readonly orders: { readonly rows: number; readonly blocked: boolean; readonly stagedId?: string; readonly reason?: string };
   /** The latest result of every check, failing ones first. */
   readonly results: readonly { readonly table: string; readonly check: string; readonly severity: string; readonly status: string; readonly message: string }[];
+  /** Models `ade run`'s builder rebuilt for the new day (the blocked orders change nothing downstream). */
+  readonly rebuilt: readonly string[];
   /** Alerts open after the arrivals (one per failing check). */
   readonly openAlerts: number;
 }
@@ -215,6 +217,7 @@ async function nextDay(lake: Lake, dataDir: string, opts: DemoOptions, files: Da
     orders = { rows: arrivals.orderCount, blocked: true, stagedId: e.stagedId, reason: e.message };
   }
   opts.onStep?.('the next day arrives', 2, 2);
+  const rebuilt = (await buildModels(lake, opts)).filter((m) => m.status === 'built').map((m) => m.table);
   const rank = (r: { status: string; severity: string }) => (r.status === 'fail' || r.status === 'error' ? (r.severity === 'error' ? 0 : 1) : 2);
   const results = (await lake.catalog.listCheckResults({ latest: true, limit: 1000 }))
     .map((r) => ({ table: r.table, check: r.check, severity: r.severity, status: r.status, message: r.message }))
@@ -224,6 +227,7 @@ async function nextDay(lake: Lake, dataDir: string, opts: DemoOptions, files: Da
     events: { rows: arrivals.eventCount, usual: Math.round(arrivals.usualEvents), published: events.rowsWritten > 0 },
     orders,
     results,
+    rebuilt,
     openAlerts: (await lake.catalog.listAlerts({ state: 'open' })).length,
   };
 }

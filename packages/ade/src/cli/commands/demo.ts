@@ -122,6 +122,7 @@ function render(r: DemoReport, dir: string): string {
       ]),
     ),
     `  ${q.results.length} checks, ${failing.length} failing, ${q.openAlerts} alert(s) open (${a('ade alerts')}; sinks in ade.yaml)`,
+    `  rebuilt for the new day: ${q.rebuilt.join(', ') || 'nothing'}`,
   );
   out.push('', pc.bold('Privacy sandbox'), `  as analyst: ${a(r.sandbox.query)} → ${r.sandbox.refused ? pc.green('refused') : pc.red('ALLOWED')}: ${r.sandbox.message}`);
   out.push(

@@ -5,7 +5,7 @@
 // never fails a load.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -185,6 +185,29 @@ alerts:
     assert.equal(forCheck(hook.got, 'accepted_values(status)')[1]!.body.alertId, open.body.alertId);
     const alerts = json<any>(await adeAsync(project, '--json', 'alerts', '--all'));
     assert.equal(alerts.alerts.filter((a: any) => a.state === 'open').length, 0);
+  });
+
+  it('should block a model build whose header check fails, keep the model at its snapshot and skip what depends on it', async () => {
+    const proj = join(dir, 'models');
+    assert.equal(ade(dir, 'init', 'models').code, 0);
+    mkdirSync(join(proj, 'models', 'model'), { recursive: true });
+    mkdirSync(join(proj, 'models', 'report'), { recursive: true });
+    const model = (max: number) =>
+      writeFileSync(join(proj, 'models', 'model', 'small.sql'), `/*\nkind: report\nchecks:\n  - range: { column: amount, max: ${max} }\n*/\nSELECT order_id, amount FROM ref('clean.orders')\n`);
+    writeFileSync(join(proj, 'models', 'report', 'n.sql'), "SELECT count(*) AS n FROM ref('model.small')\n");
+    assert.equal((await adeAsync(proj, '--as', 'engineer', 'load', csv('m1.csv', 'order_id,amount\n1,10\n2,12\n'), '--table', 'clean.orders')).code, 0);
+    model(100);
+    assert.equal((await adeAsync(proj, '--as', 'engineer', 'run')).code, 0);
+    assert.equal((await adeAsync(proj, '--as', 'engineer', 'load', csv('m2.csv', 'order_id,amount\n3,500\n'), '--table', 'clean.orders')).code, 0);
+    model(50);
+    const run = await adeAsync(proj, '--json', '--as', 'engineer', 'run');
+    assert.equal(run.code, 1);
+    const results = JSON.parse(run.stdout) as any[];
+    assert.deepEqual(results.map((r) => [r.table, r.status]), [['model.small', 'failed'], ['report.n', 'skipped']]);
+    assert.match(results[0].error, /blocked by its error checks: range\(amount\): 1 of 3 added rows/);
+    const rows = json<any[]>(await adeAsync(proj, '--json', 'sql', 'SELECT count(*) AS n, max(amount) AS hi FROM model.small'));
+    assert.deepEqual(rows, [{ n: 2, hi: 12 }], 'readers still see the last good build');
+    assert.equal(json<any[]>(await adeAsync(proj, '--json', 'quality', 'staged'))[0].table, 'model.small');
   });
 
   it('should never fail a load because a receiver is down or hangs', async () => {

@@ -228,7 +228,7 @@ function parseSpec(kind: CheckKind, raw: unknown, fail: CheckFail): CheckSpec[] 
     case 'sql': {
       const sql = isObj(raw) ? args(raw, fail, ['query']).query : raw;
       if (typeof sql !== 'string' || !/^\s*(with|select|from|\()/i.test(sql)) fail([], 'must be one SELECT that returns the failing rows');
-      return [{ kind, sql: (sql as string).trim().replace(/;\s*$/, '') }];
+      return [{ kind, sql: (sql as string).trim().replace(/;\s*$/, '').trimEnd() }];
     }
     case 'anomaly': {
       const a = args(raw, fail, ['metric', 'column', 'by', 'time', 'seasonality', 'window', 'sensitivity', 'direction', 'floor', 'trend', 'min_history']);
@@ -244,16 +244,20 @@ function parseSpec(kind: CheckKind, raw: unknown, fail: CheckFail): CheckSpec[] 
         if (typeof v !== 'number' || !Number.isFinite(v)) fail([k], 'must be a number');
         return v as number;
       };
+      // Read outside the try below: a failure here already names its option.
+      const numbers = {
+        window: num('window', 10),
+        sensitivity: num('sensitivity', 3),
+        floor: num('floor', 0),
+        ...(a.min_history !== undefined ? { minHistory: num('min_history', 3) } : {}),
+      };
       let rule: AnomalyRule;
       try {
         rule = checkAnomalyRule({
           seasonality: seasonality as AnomalyRule['seasonality'],
-          window: num('window', 10),
-          sensitivity: num('sensitivity', 3),
           direction: (a.direction ?? 'both') as AnomalyRule['direction'],
-          floor: num('floor', 0),
           trend: (a.trend ?? 'none') as NonNullable<AnomalyRule['trend']>,
-          ...(a.min_history !== undefined ? { minHistory: num('min_history', 3) } : {}),
+          ...numbers,
         });
       } catch (e) {
         return fail([], (e as Error).message);

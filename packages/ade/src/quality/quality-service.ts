@@ -101,8 +101,13 @@ export class QualityService {
       blocked: blocking.length > 0,
       ...(blocking.length ? { reason: blocking.map((o) => `${o.def.name}: ${o.message}`).join('; ') } : {}),
       settle: async (outcome) => {
-        const results = await this.#record(outcomes, { batchId: w.batchId, ...outcome });
-        this.#settled.push(...results);
+        try {
+          // A blocked write's passing checks close no alert: the table's data did not change.
+          const results = await this.#record(outcomes, { batchId: w.batchId, ...outcome }, 'snapshotId' in outcome);
+          this.#settled.push(...results);
+        } catch (e) {
+          this.#config.onWarning?.(`recording the checks of a write to ${name} failed (the write itself ${'snapshotId' in outcome ? 'was published' : 'stays blocked'}): ${messageOf(e)}`);
+        }
       },
     };
   }
@@ -164,7 +169,7 @@ export class QualityService {
   }
 
   /** Stores results and moves alerts: a failing check opens one alert, a passing one closes it. */
-  async #record(outcomes: readonly CheckOutcome[], where: { snapshotId?: number; stagedId?: string; batchId?: string }): Promise<QualityResult[]> {
+  async #record(outcomes: readonly CheckOutcome[], where: { snapshotId?: number; stagedId?: string; batchId?: string }, mayRecover = true): Promise<QualityResult[]> {
     const inputs: CheckResultInput[] = outcomes.map((o) => ({
       checkId: o.def.id,
       table: formatTableRef(o.def.table),
@@ -191,7 +196,7 @@ export class QualityService {
           notices: (alertId) => this.#notices(r, alertId, 'open'),
         });
         if (opened) alert = 'opened';
-      } else if (r.status === 'pass') {
+      } else if (r.status === 'pass' && mayRecover) {
         const closed = await this.#lake.catalog.closeAlert({ checkId: r.checkId, resultId: r.id, notices: (alertId) => this.#notices(r, alertId, 'recovered') });
         if (closed) alert = 'recovered';
       }

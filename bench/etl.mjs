@@ -36,6 +36,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Lake } from '../packages/ade/dist/lake/index.js';
 import { loadProject } from '../packages/ade/dist/cli/project.js';
 import { parseSqlModel, surrogateKeySql } from '../packages/ade/dist/models/index.js';
+import { median, log, scratchCleanup } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ADE = resolve(here, '../packages/ade/bin/ade.js');
@@ -61,18 +62,8 @@ for (const [k, v] of Object.entries({ rows: ROWS, customers: CUSTOMERS, repeat: 
 
 const dir = mkdtempSync(join(tmpdir(), 'ade-bench-etl-'));
 const project = join(dir, 'project');
-const cleanup = () => {
-  if (!args.keep) rmSync(dir, { recursive: true, force: true });
-};
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
+const cleanup = scratchCleanup(dir, args.keep);
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const log = (line) => process.stderr.write(`${line}\n`);
 const engineer = { name: 'bench', role: 'engineer' };
 
 /** The models under test. */

@@ -26,6 +26,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Lake } from '../packages/ade/dist/lake/index.js';
 import { DEFAULT_ENGINE_CONFIG } from '../packages/ade/dist/engine/index.js';
 import { ingest, SOURCE_DEFAULTS } from '../packages/ade/dist/ingest/index.js';
+import { median } from './common.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,7 +43,6 @@ const THREADS = Number(args.threads);
 const dir = join(tmpdir(), `ade-bench-ingest-${process.pid}`);
 mkdirSync(dir, { recursive: true });
 mkdirSync(args.data, { recursive: true });
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Deterministic events: 200,000 users (so emails and phones repeat), free text with PII in ~1 of 4 messages. */
 async function writeEvents(path, rows) {

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Lake, loadFile } from '../packages/ade/dist/lake/index.js';
 import { DEFAULT_ENGINE_CONFIG } from '../packages/ade/dist/engine/index.js';
+import { median } from './common.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,7 +40,6 @@ mkdirSync(dir, { recursive: true });
 const engineer = { name: 'bench', role: 'engineer' };
 const analyst = { name: 'bench', role: 'analyst' };
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (s) => `${(s * 1000).toFixed(1)} ms`;
 async function time(fn) {
   const t = performance.now();

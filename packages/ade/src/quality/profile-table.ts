@@ -77,7 +77,9 @@ export async function profileTable(lake: Lake, principal: Principal, ref: TableR
       const { distinct } = profile;
       const nonNull = rows - profile.nulls;
       // Top values: for columns whose values may be shown and that repeat (not an id with a distinct value per row).
-      if (!hidden && !NESTED.test(c.type) && nonNull > 0 && distinct < nonNull) {
+      // (An estimate within HyperLogLog's error of the non-null count is a column of distinct values too.)
+      const repeats = exact ? distinct < nonNull : distinct < nonNull * 0.9;
+      if (!hidden && !NESTED.test(c.type) && nonNull > 0 && repeats) {
         const q = quoteIdent(c.name);
         const top = await session.query(
           `SELECT CAST(${q} AS VARCHAR) AS value, count(*) AS n FROM ${from} WHERE ${q} IS NOT NULL GROUP BY ${q} ORDER BY n DESC, value LIMIT ${TOP_VALUES}`,

@@ -114,11 +114,13 @@ export async function runChecks(lake: Lake, defs: readonly CheckDef[], target: C
   if (defs.length === 0) return [];
   const ref = target.table;
   const qualified = `${quoteIdent(ref.zone)}.${quoteIdent(ref.name)}`;
-  const added = target.addedFiles ? `${quoteIdent(ref.zone)}.${quoteIdent(`${ref.name}${ADDED_SUFFIX}`)}` : qualified;
+  // A write that adds the whole table (a first write, a replace) is checked like the table itself.
+  const partial = target.addedFiles !== undefined && target.addedFiles.length < target.files.length;
+  const added = partial ? `${quoteIdent(ref.zone)}.${quoteIdent(`${ref.name}${ADDED_SUFFIX}`)}` : qualified;
   const scope = target.addedFiles ? 'added' : '';
   const columns = target.columns.map((c) => ({ name: c.name, type: c.type }));
   const bindings: TableBinding[] = [{ zone: ref.zone, name: ref.name, columns, files: [...target.files] }];
-  if (target.addedFiles) bindings.push({ zone: ref.zone, name: `${ref.name}${ADDED_SUFFIX}`.slice(0, 63), columns, files: [...target.addedFiles] });
+  if (partial) bindings.push({ zone: ref.zone, name: `${ref.name}${ADDED_SUFFIX}`.slice(0, 63), columns, files: [...target.addedFiles] });
   // Other tables a check reads (relationships, custom SQL), at their current snapshots.
   const otherSql = defs.map((d) => (d.spec.kind === 'sql' ? d.spec.sql : d.spec.kind === 'relationships' ? `${formatTableRef(d.spec.to)}` : '')).join('\n');
   if (otherSql.trim()) {
@@ -192,7 +194,10 @@ export async function runChecks(lake: Lake, defs: readonly CheckDef[], target: C
       case 'unique': {
         const cols = spec.columns.map(quoteIdent).join(', ');
         const notAllNull = spec.columns.map((c) => `${quoteIdent(c)} IS NOT NULL`).join(' OR ');
-        const dups = `SELECT ${cols}, count(*) AS copies FROM ${qualified} WHERE ${notAllNull} GROUP BY ${cols} HAVING count(*) > 1`;
+        // A write is checked for the duplicates it brings: only keys it adds are grouped (a semi join on them), so an
+        // append of 1% does not group every key of the table; without added rows (`ade check`, a replace) the whole table is.
+        const among = partial ? ` SEMI JOIN (SELECT DISTINCT ${cols} FROM ${added} WHERE ${notAllNull}) AS _new USING (${cols})` : '';
+        const dups = `SELECT ${cols}, count(*) AS copies FROM ${qualified}${among} WHERE ${notAllNull} GROUP BY ${cols} HAVING count(*) > 1`;
         const r = (await session.query(`SELECT count(*) AS keys, coalesce(sum(copies), 0) AS rows FROM (${dups})`)).rows[0];
         const keys = n(r?.keys);
         return {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { ade, BIN, json, type Ran } from './support/cli.js';
 
 /** Runs `ade` without blocking this process (so receivers here can answer). */
@@ -150,6 +151,20 @@ alerts:
       ['pass', 'fail', 'pass'],
     );
     assert.ok(history[1].stagedId, 'the failing result points at the staged snapshot');
+
+    // Each commit is profiled by a background process after the command exits; the profile is stored per snapshot.
+    const current = json<any[]>(await adeAsync(project, '--json', 'history', 'clean.orders'))[0].id;
+    const db = new Database(join(project, '.ade', 'catalog.db'), { readonly: true });
+    try {
+      const stored = () => db.prepare(`SELECT count(*) AS n FROM profiles WHERE table_ref = 'clean.orders' AND snapshot_id = ? AND scope = 'table'`).get(current) as { n: number };
+      await until('the background profile', () => stored().n === 1);
+    } finally {
+      db.close();
+    }
+    const profile = json<any>(await adeAsync(project, '--json', 'profile', 'clean.orders'));
+    assert.equal(profile.stored, true, 'read from the catalog, not computed again');
+    assert.equal(profile.snapshotId, current);
+    assert.equal(profile.rows, 3);
   });
 
   it('should alert once per failing check across three failing runs, then send one recovery', async () => {

@@ -63,7 +63,7 @@ export function openProjectContext(opts: GlobalOptions): ProjectContext {
 }
 
 /** Finds the project, checks the role is granted, opens the lake. */
-export async function openContext(opts: GlobalOptions): Promise<CommandContext> {
+export async function openContext(opts: GlobalOptions, mode: { deferProfiles?: boolean } = {}): Promise<CommandContext> {
   const ctx = openProjectContext(opts);
   const models = await loadSqlModels(ctx.project.dir);
   const checks: CheckDef[] = [...ctx.project.checks];
@@ -88,19 +88,24 @@ export async function openContext(opts: GlobalOptions): Promise<CommandContext> 
     timeColumns,
     sinks: ctx.project.alertSinks,
     profileOnCommit: ctx.project.profileOnCommit,
+    deferProfiles: mode.deferProfiles ?? true,
     onWarning: (m) => ctx.out.info(`warning: ${m}`),
   }).install();
   return { ...ctx, lake, quality };
 }
 
 /**
- * Delivers queued alert notices in a detached process, so that a slow or
- * unreachable receiver never holds up the command that raised them.
+ * Profiles the snapshots this command committed and delivers queued alert
+ * notices in a detached process (`ade quality settle`), so that neither a
+ * profile nor a slow or unreachable receiver holds up the command.
  */
-function deliverInBackground(project: Project): void {
+function settleInBackground(project: Project, quality: QualityService): void {
   const entry = process.argv[1];
   if (!entry) return;
-  const child = spawn(process.execPath, [entry, 'alerts', 'deliver', '--quiet', '--project', project.dir], {
+  const snapshots = quality.pendingProfiles.flatMap((p) => ['--snapshot', `${p.table.zone}.${p.table.name}=${p.snapshotId}`]);
+  const deliver = quality.noticesQueued > 0 && project.alertSinks.length > 0;
+  if (snapshots.length === 0 && !deliver) return;
+  const child = spawn(process.execPath, [entry, 'quality', 'settle', '--quiet', '--project', project.dir, ...(deliver ? ['--deliver'] : []), ...snapshots], {
     detached: true,
     stdio: 'ignore',
     cwd: project.dir,
@@ -124,7 +129,7 @@ export async function withContext<T>(opts: GlobalOptions, fn: (ctx: CommandConte
     return await fn(ctx);
   } finally {
     await ctx.quality.drain();
-    if (ctx.quality.noticesQueued > 0 && ctx.project.alertSinks.length > 0) deliverInBackground(ctx.project);
+    settleInBackground(ctx.project, ctx.quality);
     await ctx.lake.close();
   }
 }

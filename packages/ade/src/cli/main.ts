@@ -104,6 +104,16 @@ Examples:
       withContext(g(cmd), async (ctx) => (await import('./commands/quality.js')).stagedCommand(ctx, id, o)),
     );
 
+  quality
+    .command('settle')
+    .description('profile committed snapshots and deliver due alert notices (commands run this in the background)')
+    .option('--snapshot <zone.table=id>', 'a snapshot to profile (repeatable; already profiled ones are skipped)', collect)
+    .option('--deliver', 'deliver due alert notices too')
+    .action(async (o: { snapshot?: string[]; deliver?: boolean }, cmd: Command) => {
+      const code = await withContext(g(cmd), async (ctx) => (await import('./commands/quality.js')).settleCommand(ctx, o));
+      setExit(code);
+    });
+
   program
     .command('alerts')
     .description('open alerts and recent notices; `deliver` sends due notices to the sinks in ade.yaml now')

@@ -19,6 +19,12 @@ export interface QualityConfig {
   readonly sinks: readonly SinkConfig[];
   /** Profile every commit (default) or only when asked (`ade profile`). */
   readonly profileOnCommit: boolean;
+  /**
+   * Only note which snapshots to profile (`pendingProfiles`) instead of
+   * profiling them in this process: a short-lived process (the CLI) hands them
+   * to a background one, so that its own exit never waits for a profile.
+   */
+  readonly deferProfiles?: boolean;
   /** How long one delivery may keep trying in-process; the outbox retries later runs. */
   readonly delivery?: Partial<DeliveryPolicy>;
   /** Attempts across deliveries before a notice is marked failed (default 8). */
@@ -228,7 +234,33 @@ export class QualityService {
     return queued;
   }
 
+  readonly #pending: { table: TableRef; snapshotId: number }[] = [];
+
+  /** Snapshots committed by this process and not profiled here (with `deferProfiles`). */
+  get pendingProfiles(): readonly { readonly table: TableRef; readonly snapshotId: number }[] {
+    return this.#pending;
+  }
+
+  /**
+   * Profiles one snapshot now (and the days it wrote, read from the files it
+   * added), unless its profile is stored already; refreshes the table's search
+   * documents. For snapshots another process committed.
+   */
+  async profileSnapshot(table: TableRef, snapshotId: number): Promise<boolean> {
+    const name = formatTableRef(table);
+    if ((await this.#lake.catalog.listProfiles(name, { snapshotId, scope: 'table', limit: 1 })).length) return false;
+    const pinned = await this.#lake.catalog.pin(table, { snapshotId });
+    const seq = pinned.snapshot?.seq;
+    const partitions = [...new Set(pinned.files.filter((f) => f.addedSeq === seq && f.partition !== undefined).map((f) => f.partition!))];
+    await this.#profile(table, snapshotId, partitions);
+    return true;
+  }
+
   readonly #onCommit: CommitListener = (event) => {
+    if (this.#config.deferProfiles) {
+      this.#pending.push({ table: event.table, snapshotId: event.snapshot.id });
+      return;
+    }
     this.#background = this.#background.then(() =>
       this.#profile(event.table, event.snapshot.id, event.partitions).catch((e: unknown) =>
         this.#config.onWarning?.(`profiling ${formatTableRef(event.table)} failed (the write itself succeeded): ${messageOf(e)}`),

@@ -29,7 +29,8 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions): Promis
   if (!/^checks:/m.test(readFileSync(join(target, PROJECT_FILE), 'utf8'))) appendFileSync(join(target, PROJECT_FILE), DEMO_CHECKS_YAML);
   // And its models go into models/, so that `ade run` builds them there afterwards (files already there are kept).
   await writeDemoModels(target);
-  const ctx = await openContext({ ...opts, project: target, as: undefined });
+  // The demo is one long process: it profiles its commits itself, in the background as it goes.
+  const ctx = await openContext({ ...opts, project: target, as: undefined }, { deferProfiles: false });
   // Ingest needs a key: the demo makes one (random, outside the project) unless the project has one.
   const location = keyringLocation(ctx.project, process.env);
   if (location.kind === 'file' && !existsSync(location.path)) {

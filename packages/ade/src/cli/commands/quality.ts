@@ -195,3 +195,27 @@ export async function alertsCommand(ctx: CommandContext, action: string | undefi
   );
   return EXIT.ok;
 }
+
+/**
+ * `ade quality settle [--snapshot zone.table=id…] [--deliver]`: what a command
+ * leaves to the background — profiles of the snapshots it committed (each
+ * stored once; already profiled ones are skipped) and alert delivery.
+ */
+export async function settleCommand(ctx: CommandContext, opts: { snapshot?: string[]; deliver?: boolean }): Promise<number> {
+  let profiled = 0;
+  const failures: string[] = [];
+  for (const s of opts.snapshot ?? []) {
+    const m = /^([^=]+)=(\d+)$/.exec(s);
+    if (!m) throw new ValidationError(`invalid --snapshot ${JSON.stringify(s)}`, { hint: 'write --snapshot zone.table=<snapshot id>' });
+    try {
+      if (await ctx.quality.profileSnapshot(parseTableRef(m[1]!), Number(m[2]))) profiled++;
+    } catch (e) {
+      failures.push(`${s}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const delivered = opts.deliver ? await ctx.quality.deliver() : undefined;
+  ctx.out.result({ profiled, failures, ...(delivered ? { delivered } : {}) }, () =>
+    [`${profiled} snapshot(s) profiled`, ...failures.map((f) => `failed: ${f}`), ...(delivered ? [`alerts: ${delivered.delivered} delivered, ${delivered.retrying} to retry, ${delivered.failed} failed`] : [])].join('\n'),
+  );
+  return failures.length ? EXIT.failure : EXIT.ok;
+}

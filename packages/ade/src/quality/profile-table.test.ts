@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_ENGINE_CONFIG } from '../engine/index.js';
 import type { Principal } from '../kernel/index.js';
-import { Lake } from '../lake/index.js';
+import type { Lake } from '../lake/index.js';
+import { openTempLake } from '../test-support/temp-lake.js';
 import { profileTable } from './profile-table.js';
 
 const engineer: Principal = { name: 'eng', role: 'engineer' };
@@ -17,12 +15,7 @@ describe('profileTable', () => {
   let lake: Lake;
   let first: number;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ade-profile-'));
-    lake = await Lake.open({
-      storage: { kind: 'local', root: join(dir, 'lake') },
-      catalog: { kind: 'sqlite', path: join(dir, 'catalog.db') },
-      engine: { ...DEFAULT_ENGINE_CONFIG, threads: 1, tempDir: join(dir, 'tmp') },
-    });
+    ({ dir, lake } = await openTempLake('ade-profile-'));
     const w = await lake.writeSelect(engineer, {
       table: orders,
       mode: 'replace',

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CatalogConfig, CheckResult } from '../catalog/index.js';
-import { DEFAULT_ENGINE_CONFIG } from '../engine/index.js';
 import type { Clock, Principal, TableRef } from '../kernel/index.js';
-import { Lake, WriteBlockedError, type WritePart } from '../lake/index.js';
+import { WriteBlockedError, type Lake, type WritePart } from '../lake/index.js';
+import { openTempLake } from '../test-support/temp-lake.js';
 import { freshPostgresDatabase, PG_ADMIN_URL, postgresAvailable } from '../test-support/postgres.js';
 import type { AlertNotice, SinkConfig } from './alert-sinks.js';
 import { parseChecksSection, type CheckFail } from './parse-checks.js';
@@ -117,19 +116,16 @@ for (const backend of backends) {
     };
 
     before(async () => {
-      dir = await mkdtemp(join(tmpdir(), `ade-quality-${backend.name}-`));
-      let catalog: CatalogConfig = { kind: 'sqlite', path: join(dir, 'catalog.db') };
-      if (backend.name === 'postgres') {
-        const db = await freshPostgresDatabase('adequality');
-        drop = db.drop;
-        catalog = { kind: 'postgres', url: db.url, poolSize: 4 };
-      }
-      lake = await Lake.open({
-        storage: { kind: 'local', root: join(dir, 'lake') },
-        catalog,
-        engine: { ...DEFAULT_ENGINE_CONFIG, threads: 2, tempDir: join(dir, 'tmp') },
+      ({ dir, lake } = await openTempLake(`ade-quality-${backend.name}-`, {
+        threads: 2,
         clock,
-      });
+        catalog: async (folder): Promise<CatalogConfig> => {
+          if (backend.name !== 'postgres') return { kind: 'sqlite', path: join(folder, 'catalog.db') };
+          const db = await freshPostgresDatabase('adequality');
+          drop = db.drop;
+          return { kind: 'postgres', url: db.url, poolSize: 4 };
+        },
+      }));
       service = new QualityService(lake, config).install();
       receiver = await Receiver.start();
     });

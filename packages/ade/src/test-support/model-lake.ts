@@ -1,9 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DEFAULT_ENGINE_CONFIG } from '../engine/index.js';
 import { formatTableRef, type Principal } from '../kernel/index.js';
-import { Lake } from '../lake/index.js';
+import type { Lake } from '../lake/index.js';
+import { openTempLake } from './temp-lake.js';
 import { loadModels, ModelGraph } from '../models/index.js';
 
 /** For tests: a project folder with an embedded lake (local files, SQLite), its model files, graph and queries. */
@@ -20,12 +19,7 @@ export class ModelLake {
 
   /** A new folder under the OS temp dir named `<prefix>…`; queries run as `reader`. */
   static async open(prefix: string, reader: Principal, threads = 2): Promise<ModelLake> {
-    const dir = await mkdtemp(join(tmpdir(), prefix));
-    const lake = await Lake.open({
-      storage: { kind: 'local', root: join(dir, 'lake') },
-      catalog: { kind: 'sqlite', path: join(dir, 'catalog.db') },
-      engine: { ...DEFAULT_ENGINE_CONFIG, threads, tempDir: join(dir, 'tmp') },
-    });
+    const { dir, lake } = await openTempLake(prefix, { threads });
     return new ModelLake(dir, lake, reader);
   }
 

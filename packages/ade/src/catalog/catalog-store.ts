@@ -1,5 +1,6 @@
+import type { ApiToken } from './api-tokens.js';
 import type { IngestedFile, SourceSchema } from './ingest-ledger.js';
-import type { TableRef } from '../kernel/index.js';
+import type { Role, TableRef } from '../kernel/index.js';
 import type { SearchDoc, SearchHit } from './search-index.js';
 import type {
   Alert,
@@ -218,6 +219,15 @@ export interface CatalogStore {
    * const hits = await catalog.search('customer null', { zones: ['clean', 'model'], limit: 10 });
    */
   search(query: string, opts?: { zones?: readonly string[]; kinds?: readonly string[]; limit?: number }): Promise<SearchHit[]>;
+
+  /** Stores a new API token (its HMAC only). */
+  createApiToken(t: { id: string; name: string; role: Role; hash: string; createdBy: string }): Promise<ApiToken>;
+  getApiToken(id: string): Promise<ApiToken | undefined>;
+  listApiTokens(): Promise<ApiToken[]>;
+  /** Revokes a token; false when unknown or already revoked. */
+  revokeApiToken(id: string): Promise<boolean>;
+  /** Records that a token was used (coarsely). */
+  touchApiToken(id: string): Promise<void>;
 
   /** Closes the connection(s); the store cannot be used afterwards. */
   close(): Promise<void>;

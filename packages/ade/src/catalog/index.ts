@@ -19,3 +19,4 @@ export type {
   StoredProfile,
 } from './quality-records.js';
 export type { SearchDoc, SearchHit } from './search-index.js';
+export type { ApiToken } from './api-tokens.js';

@@ -285,6 +285,23 @@ export const MIGRATIONS: readonly Migration[] = [
             `CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv)`,
           ],
   },
+  {
+    version: 6,
+    name: 'api tokens',
+    statements: () => [
+      // API tokens: only an HMAC of the secret part is kept (see api-tokens.ts).
+      `CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_used_at BIGINT,
+        revoked_at BIGINT
+      )`,
+    ],
+  },
 ];
 
 /** Postgres advisory lock key under which migrations run (`ade` in ASCII). */

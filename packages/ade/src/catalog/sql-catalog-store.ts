@@ -1,4 +1,5 @@
-import { formatTableRef, systemClock, type Clock, type TableRef } from '../kernel/index.js';
+import { formatTableRef, systemClock, type Clock, type Role, type TableRef } from '../kernel/index.js';
+import { createApiToken, getApiToken, listApiTokens, revokeApiToken, touchApiToken, type ApiToken } from './api-tokens.js';
 import { appendAudit, listAudit } from './audit.js';
 import { getBatch, listBatches } from './batches.js';
 import { checkCount, checkRef, type CatalogContext } from './catalog-context.js';
@@ -370,6 +371,26 @@ export class SqlCatalogStore implements CatalogStore {
 
   async search(query: string, opts: { zones?: readonly string[]; kinds?: readonly string[]; limit?: number } = {}): Promise<SearchHit[]> {
     return this.#read((tx, ctx) => searchDocs(tx, ctx, query, opts));
+  }
+
+  async createApiToken(t: { id: string; name: string; role: Role; hash: string; createdBy: string }): Promise<ApiToken> {
+    return (await this.#write((tx, ctx) => createApiToken(tx, ctx, t))).value;
+  }
+
+  async getApiToken(id: string): Promise<ApiToken | undefined> {
+    return this.#read((tx) => getApiToken(tx, id));
+  }
+
+  async listApiTokens(): Promise<ApiToken[]> {
+    return this.#read((tx) => listApiTokens(tx));
+  }
+
+  async revokeApiToken(id: string): Promise<boolean> {
+    return (await this.#write((tx, ctx) => revokeApiToken(tx, ctx, id))).value;
+  }
+
+  async touchApiToken(id: string): Promise<void> {
+    await this.#write((tx, ctx) => touchApiToken(tx, ctx, id));
   }
 
   async close(): Promise<void> {

@@ -125,6 +125,26 @@ Examples:
     });
 
   program
+    .command('serve')
+    .description('the HTTP API (health, OpenAPI, tables, profiles, checks, search, SQL) on 127.0.0.1 until SIGTERM/SIGINT; needs server.secret_env and a keyring')
+    .option('--host <host>', 'interface to bind (default server.host, 127.0.0.1)')
+    .option('--port <port>', 'port (default server.port, 7300; 0 picks a free one)')
+    .action(async (o: { host?: string; port?: string }, cmd: Command) => {
+      await (await import('./commands/serve.js')).serveCommand({ ...g(cmd), ...o }, process.env, program.version() ?? '0.0.0');
+    });
+
+  program
+    .command('tokens')
+    .description('API tokens for ade serve (admin): create prints a new token once; list; revoke <id>')
+    .argument('<action>', 'create, list or revoke')
+    .argument('[id]', 'the token to revoke')
+    .option('--role <role>', 'viewer, analyst, engineer or admin (create; default viewer)')
+    .option('--name <name>', 'who or what the token is for (create)')
+    .action(async (action: string, id: string | undefined, o: { role?: string; name?: string }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => (await import('./commands/tokens.js')).tokensCommand(ctx, action, id, o, process.env)),
+    );
+
+  program
     .command('search')
     .description('full-text search over tables, columns, descriptions, tags, profiles and check results')
     .argument('<query>', 'words, e.g. "customer null"')

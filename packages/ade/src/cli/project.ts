@@ -33,6 +33,8 @@ export interface Project {
   readonly alertSinks: readonly SinkConfig[];
   /** `quality.profile`: profile every commit (`on_commit`, default) or only on demand. */
   readonly profileOnCommit: boolean;
+  /** `server:`: where `ade serve` listens, and the environment variable holding its secret (read only by serve and tokens). */
+  readonly server: { readonly host: string; readonly port: number; readonly secretEnv: string };
 }
 
 /** Walks up from `start` to the folder holding ade.yaml. */
@@ -175,6 +177,13 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
   if (typeof sinksRaw !== 'object' || sinksRaw === null || Array.isArray(sinksRaw)) fail('alerts.sinks', 'must map sink names to sinks');
   const alertSinks = Object.entries(sinksRaw as Obj).map(([name, raw]) => parseSink(name, raw, env, fail));
 
+  const serverCfg = section('server');
+  for (const k of Object.keys(serverCfg)) if (!['host', 'port', 'secret_env'].includes(k)) fail(`server.${k}`, 'unknown key', 'server has host, port and secret_env');
+  const port = Number(str(serverCfg, 'server', 'port', '7300'));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('server.port', 'must be a port number (0 picks a free one)');
+  const secretEnv = serverCfg.secret_env === undefined ? 'ADE_SERVER_SECRET' : String(serverCfg.secret_env);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(secretEnv)) fail('server.secret_env', 'must be the name of an environment variable');
+
   const qualityCfg = section('quality');
   for (const k of Object.keys(qualityCfg)) if (k !== 'profile') fail(`quality.${k}`, 'unknown key', 'quality has profile: on_commit | on_demand');
   const profile = str(qualityCfg, 'quality', 'profile', 'on_commit');
@@ -192,6 +201,7 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
     checks,
     alertSinks,
     profileOnCommit: profile === 'on_commit',
+    server: { host: str(serverCfg, 'server', 'host', '127.0.0.1'), port, secretEnv },
   };
 }
 

@@ -1,0 +1,60 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ApiToken, CatalogStore } from '../catalog/index.js';
+import { AdeError, uuidv7, type Principal, type Role } from '../kernel/index.js';
+
+/** Server secrets nobody should run with (samples, placeholders). */
+const KNOWN_SECRETS = new Set(['secret', 'changeme', 'change-me', 'password', 'ade', 'ade-secret', 'development', 'test', 'example']);
+/** Fewest characters a server secret may have. */
+export const MIN_SECRET_CHARS = 32;
+
+/** An unauthenticated or unauthorised request. */
+export class AuthError extends AdeError {
+  constructor(message: string, hint = 'send `Authorization: Bearer <token>` with a token from `ade tokens create`') {
+    super('auth.unauthenticated', message, { hint });
+  }
+}
+
+/** Refuses a missing, short or well-known server secret (it keys every token's hash). */
+export function checkServerSecret(secret: string | undefined): string {
+  if (!secret) {
+    throw new AdeError('config.no_secret', 'the server needs a secret and none is configured', {
+      hint: 'set server.secret_env in ade.yaml to the name of an environment variable holding at least 32 random characters (e.g. `openssl rand -hex 32`)',
+    });
+  }
+  if (secret.length < MIN_SECRET_CHARS || KNOWN_SECRETS.has(secret.toLowerCase()) || new Set(secret).size < 8) {
+    throw new AdeError('config.weak_secret', `the server secret is too short or too well known (at least ${MIN_SECRET_CHARS} random characters)`, {
+      hint: 'generate one with `openssl rand -hex 32`',
+    });
+  }
+  return secret;
+}
+
+const hashOf = (secret: string, part: string) => createHmac('sha256', secret).update(part).digest('hex');
+
+/**
+ * Creates a token: `ade_<id>_<43 random base64url chars>`. The catalog keeps
+ * only HMAC-SHA256(server secret, random part); the token itself is shown once.
+ */
+export async function issueToken(catalog: CatalogStore, secret: string, t: { name: string; role: Role; createdBy: string }): Promise<{ token: string; info: ApiToken }> {
+  const id = uuidv7().replaceAll('-', '');
+  const part = randomBytes(32).toString('base64url');
+  const info = await catalog.createApiToken({ id, name: t.name, role: t.role, hash: hashOf(secret, part), createdBy: t.createdBy });
+  await catalog.audit({ actor: t.createdBy, action: 'token.create', target: `token:${id}`, details: { name: t.name, role: t.role } });
+  return { token: `ade_${id}_${part}`, info };
+}
+
+const TOKEN = /^ade_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+
+/** The principal a bearer token stands for; AuthError for anything else (unknown, revoked, malformed). */
+export async function authenticate(catalog: CatalogStore, secret: string, authorization: string | undefined): Promise<Principal & { tokenId: string }> {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (!m) throw new AuthError('no bearer token');
+  const parts = TOKEN.exec(m[1]!);
+  if (!parts) throw new AuthError('the token is malformed');
+  const stored = await catalog.getApiToken(parts[1]!);
+  const expected = Buffer.from(stored?.hash ?? '0'.repeat(64), 'hex');
+  const actual = Buffer.from(hashOf(secret, parts[2]!), 'hex');
+  if (!stored || !timingSafeEqual(expected, actual)) throw new AuthError('the token is not valid');
+  if (stored.revokedAt) throw new AuthError('the token was revoked', 'ask an admin for a new one');
+  return { name: `token:${stored.name}`, role: stored.role, tokenId: stored.id };
+}

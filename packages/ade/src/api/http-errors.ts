@@ -1,0 +1,31 @@
+import { AdeError, NotFoundError, PermissionError, ValidationError } from '../kernel/index.js';
+
+/** The one place errors become HTTP: a status and `{ error: { code, message, hint } }`. */
+export function httpError(e: unknown): { status: number; body: { error: { code: string; message: string; hint?: string } } } {
+  if (e instanceof AdeError) {
+    const status =
+      e.code.startsWith('auth.')
+        ? 401
+        : e instanceof PermissionError || e.code === 'permission.denied'
+          ? 403
+          : e instanceof NotFoundError || e.code.endsWith('.not_found')
+            ? 404
+            : e.code === 'catalog.commit_conflict'
+              ? 409
+              : e.code === 'quality.blocked'
+                ? 422
+                : e instanceof ValidationError || /^(validation|config|load|model|privacy)\./.test(e.code) || e.code === 'engine.syntax_error' || e.code === 'engine.query_failed'
+                  ? 400
+                  : e.code === 'engine.timeout'
+                    ? 408
+                    : e.code === 'engine.out_of_memory'
+                      ? 503
+                      : 500;
+    return { status, body: { error: { code: e.code, message: e.message.split('\n')[0]!, ...(e.hint ? { hint: e.hint } : {}) } } };
+  }
+  const fastify = e as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+    return { status: fastify.statusCode, body: { error: { code: `http.${String(fastify.code ?? fastify.statusCode).toLowerCase()}`, message: fastify.message ?? 'bad request' } } };
+  }
+  return { status: 500, body: { error: { code: 'internal', message: 'internal error', hint: 'the server logged the details; please report it' } } };
+}

@@ -1,0 +1,74 @@
+/** The API's OpenAPI 3.1 description (served at /openapi.json). */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const error = { $ref: '#/components/schemas/Error' };
+  const errors = {
+    '400': { description: 'invalid request', content: { 'application/json': { schema: error } } },
+    '401': { description: 'no valid token', content: { 'application/json': { schema: error } } },
+    '403': { description: "the token's role may not do this", content: { 'application/json': { schema: error } } },
+    '404': { description: 'not found', content: { 'application/json': { schema: error } } },
+  };
+  const table = { name: 'table', in: 'path', required: true, schema: { type: 'string' }, description: 'zone.table' };
+  const json = (description: string) => ({ '200': { description, content: { 'application/json': { schema: { type: 'object' } } } }, ...errors });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'ade', version, description: 'The ade HTTP API. Every route but /health and /ready needs `Authorization: Bearer <token>` (`ade tokens create`); what a token may read follows its role.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' } } } },
+        },
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/health': { get: { summary: 'liveness', security: [], responses: { '200': { description: 'the server runs' } } } },
+      '/ready': { get: { summary: 'readiness: the catalog answers', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
+      '/openapi.json': { get: { summary: 'this document', responses: json('OpenAPI 3.1') } },
+      '/v1/tables': { get: { summary: 'tables the role may read', responses: json('tables') } },
+      '/v1/tables/{table}': { get: { summary: 'a table: columns (with privacy class), rows, recent snapshots', parameters: [table], responses: json('the table') } },
+      '/v1/tables/{table}/profile': { get: { summary: "the current snapshot's profile", parameters: [table], responses: json('the profile') } },
+      '/v1/checks': {
+        get: { summary: 'the latest result of every check on tables the role may read', parameters: [{ name: 'table', in: 'query', schema: { type: 'string' } }], responses: json('check results') },
+      },
+      '/v1/search': {
+        get: {
+          summary: 'full-text search over tables, columns, profiles and check results',
+          parameters: [
+            { name: 'q', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'kind', in: 'query', schema: { type: 'string' }, description: 'table,column,profile,check' },
+            { name: 'limit', in: 'query', schema: { type: 'integer' } },
+          ],
+          responses: json('ranked hits'),
+        },
+      },
+      '/v1/query': {
+        post: {
+          summary: 'run one SELECT as the token\'s role; the result is streamed',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['sql'],
+                  properties: { sql: { type: 'string' }, format: { enum: ['json', 'ndjson', 'csv', 'arrow'] }, limit: { type: 'integer', minimum: 1 } },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'rows',
+              content: { 'application/json': {}, 'application/x-ndjson': {}, 'text/csv': {}, 'application/vnd.apache.arrow.stream': {} },
+            },
+            ...errors,
+            '408': { description: 'the query timed out', content: { 'application/json': { schema: error } } },
+          },
+        },
+      },
+    },
+  };
+}

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -46,6 +46,8 @@ describe('ade serve', () => {
     const yaml = join(project, 'ade.yaml');
     writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/granted_roles: \[[^\]]*\]/, 'granted_roles: [analyst, engineer, admin]'));
     writeFileSync(join(dir, 'orders.csv'), 'order_id,amount\n1,10\n2,20\n3,30\n');
+    mkdirSync(join(project, 'models', 'report'), { recursive: true });
+    writeFileSync(join(project, 'models', 'report', 'order_total.sql'), "SELECT sum(amount) AS total, count(*) AS orders FROM ref('clean.orders')\n");
     writeFileSync(join(dir, 'contacts.csv'), 'id,email\n1,a@example.com\n');
     assert.equal((await run('--as', 'engineer', 'load', join(dir, 'orders.csv'), '--table', 'clean.orders')).code, 0);
     assert.equal((await run('--as', 'engineer', 'load', join(dir, 'contacts.csv'), '--table', 'raw.contacts')).code, 0);
@@ -181,6 +183,51 @@ describe('ade serve', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('should build models on request for engineers only, and show runs and lineage', async () => {
+    const refused = await call('/v1/runs', { token: tokens.analyst!, body: {} });
+    assert.equal(refused.status, 403);
+    const accepted = await call('/v1/runs', { token: tokens.engineer!, body: { select: ['report.order_total'] } });
+    assert.equal(accepted.status, 202);
+    let runs: any[] = [];
+    const end = Date.now() + 60_000;
+    while (Date.now() < end) {
+      runs = (await (await call('/v1/runs?kind=model', { token: tokens.analyst! })).json()) as any[];
+      if (runs.some((r) => r.target === 'report.order_total' && r.state === 'succeeded')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const run = runs.find((r) => r.target === 'report.order_total');
+    assert.equal(run?.state, 'succeeded', JSON.stringify(runs));
+    assert.equal(((await (await call(`/v1/runs/${run.id}`, { token: tokens.analyst! })).json()) as any).id, run.id);
+    assert.deepEqual(await (await query(tokens.analyst!, { sql: 'SELECT total, orders FROM report.order_total' })).json(), [{ total: 60, orders: 3 }]);
+    const lineage = (await (await call('/v1/lineage/report.order_total', { token: tokens.analyst! })).json()) as any;
+    assert.deepEqual(lineage.upstream, ['clean.orders']);
+    assert.equal(lineage.model.kind, 'report');
+    assert.equal((await call('/v1/lineage/raw.contacts', { token: tokens.analyst! })).status, 403);
+    // Deeply nested JSON is refused before it is parsed into objects.
+    const deep = await call('/v1/query', { token: tokens.analyst!, body: `{"sql": ${'['.repeat(100)}${']'.repeat(100)}}` });
+    assert.equal(deep.status, 400);
+    assert.equal(((await deep.json()) as any).error.code, 'validation.json_depth');
+  });
+
+  it('should verify the audit chain and find tampering', async () => {
+    const ok = await run('--json', '--as', 'admin', 'audit', 'verify');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).ok, true);
+    assert.equal((await run('audit', 'verify')).code, 4, 'admins only');
+    const listed = JSON.parse((await run('--json', '--as', 'admin', 'audit', 'list', '--limit', '500')).stdout) as any[];
+    assert.ok(listed.some((e) => e.action === 'models.run' && e.actor === 'token:engineer-test'));
+    // Someone edits an event in the catalog: verify says so (exit 7).
+    const db = new Database(join(project, '.ade', 'catalog.db'));
+    try {
+      db.prepare("UPDATE audit_events SET actor = 'someone-else' WHERE action = 'query.restricted_read'").run();
+    } finally {
+      db.close();
+    }
+    const tampered = await run('--json', '--as', 'admin', 'audit', 'verify');
+    assert.equal(tampered.code, 7);
+    assert.equal(JSON.parse(tampered.stdout).ok, false);
   });
 
   it('should stop accepting a revoked token, and stop cleanly on SIGTERM', async () => {

@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Writable } from 'node:stream';
 import { writeArrow } from '../engine/index.js';
-import { formatTableRef, parseTableRef, PermissionError, readableZones, RESTRICTED_ZONES, ValidationError, type Principal } from '../kernel/index.js';
+import { formatTableRef, NotFoundError, parseTableRef, PermissionError, readableZones, RESTRICTED_ZONES, roleAtLeast, ValidationError, type Principal } from '../kernel/index.js';
+import { loadModels, ModelGraph, runModels } from '../models/index.js';
 import { mentionsTable, type Lake } from '../lake/index.js';
 import type { QualityService } from '../quality/quality-service.js';
 import { searchCatalog } from '../quality/search-documents.js';
@@ -21,10 +22,18 @@ export interface ServerLimits {
   readonly keepAliveTimeoutMs: number;
   /** Rows a query returns at most (a request may ask for fewer). */
   readonly maxRows: number;
+  /** Deepest nesting of arrays and objects a JSON body may have. */
+  readonly maxJsonDepth: number;
+  /** Sustained requests per second per token, and the burst above it (a token bucket); past it: 429 with Retry-After. */
+  readonly requestsPerSecond: number;
+  readonly burst: number;
 }
 
 export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   bodyLimit: 1 << 20,
+  maxJsonDepth: 32,
+  requestsPerSecond: 50,
+  burst: 200,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
@@ -40,6 +49,8 @@ export interface ApiServerDeps {
   readonly limits?: Partial<ServerLimits>;
   /** Where request failures with a 5xx are logged (with their cause). */
   readonly onError?: (e: unknown, request: string) => void;
+  /** The project folder (models/) and the sources' event-time columns: for lineage and triggered runs. */
+  readonly project?: { readonly dir: string; readonly timeColumns: ReadonlyMap<string, string> };
 }
 
 type Authed = FastifyRequest & { principal?: Principal & { tokenId: string } };
@@ -66,11 +77,40 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   const { lake } = deps;
   const open = new Set(['/health', '/ready']);
 
-  app.addHook('onRequest', async (request: Authed) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: limits.bodyLimit }, (_request, body, done) => {
+    const text = body as string;
+    const depth = jsonDepth(text);
+    if (depth > limits.maxJsonDepth) {
+      done(new ValidationError(`the JSON body nests ${depth} levels deep (at most ${limits.maxJsonDepth})`, { code: 'validation.json_depth' }), undefined);
+      return;
+    }
+    try {
+      done(null, text.trim() === '' ? undefined : JSON.parse(text));
+    } catch (e) {
+      done(new ValidationError(`the body is not valid JSON: ${(e as Error).message}`, { code: 'validation.json' }), undefined);
+    }
+  });
+
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  app.addHook('onRequest', async (request: Authed, reply) => {
     const path = request.url.split('?')[0]!;
     if (open.has(path)) return;
     request.principal = await authenticate(lake.catalog, deps.secret, request.headers.authorization);
     void lake.catalog.touchApiToken(request.principal.tokenId).catch(() => undefined);
+    // A token bucket per token: `burst` requests at once, `requestsPerSecond` sustained.
+    const now = Date.now();
+    const b = buckets.get(request.principal.tokenId) ?? { tokens: limits.burst, at: now };
+    b.tokens = Math.min(limits.burst, b.tokens + ((now - b.at) / 1000) * limits.requestsPerSecond);
+    b.at = now;
+    buckets.set(request.principal.tokenId, b);
+    if (b.tokens < 1) {
+      const wait = Math.ceil((1 - b.tokens) / limits.requestsPerSecond);
+      return reply
+        .status(429)
+        .header('retry-after', String(Math.max(1, wait)))
+        .send({ error: { code: 'http.rate_limited', message: `more than ${limits.requestsPerSecond} requests per second with this token`, hint: 'retry after the Retry-After seconds' } });
+    }
+    b.tokens -= 1;
   });
 
   app.setErrorHandler(async (e, request, reply) => {
@@ -141,6 +181,55 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     return searchCatalog(lake.catalog, request.principal!.role, q, { ...(limit ? { limit: Number(limit) } : {}), ...(kind ? { kinds: kind.split(',') } : {}) });
   });
 
+  app.get('/v1/runs', async (request) => {
+    const { kind, limit } = request.query as { kind?: string; limit?: string };
+    return lake.catalog.listRuns({ ...(kind ? { kind } : {}), limit: limit ? Math.min(1000, Number(limit)) : 100 });
+  });
+  app.get('/v1/runs/:id', async (request) => {
+    const run = await lake.catalog.getRun((request.params as { id: string }).id);
+    if (!run) throw new NotFoundError('run', (request.params as { id: string }).id, { hint: 'GET /v1/runs lists them' });
+    return run;
+  });
+
+  const runsInFlight = new Set<Promise<unknown>>();
+  app.post('/v1/runs', async (request: Authed, reply) => {
+    const principal = request.principal!;
+    if (!roleAtLeast(principal.role, 'engineer')) throw new PermissionError(`the role ${principal.role} may not build models`, { hint: 'builds need an engineer or admin token' });
+    if (!deps.project) throw new ValidationError('this server has no project to build', { code: 'server.no_project' });
+    const body = (request.body ?? {}) as { select?: unknown; fullRefresh?: unknown };
+    const select = body.select === undefined ? undefined : Array.isArray(body.select) && body.select.every((x) => typeof x === 'string') ? (body.select as string[]) : undefined;
+    if (body.select !== undefined && !select) throw new ValidationError('select must be a list of patterns', { hint: '{"select": ["model.order_f+"]}' });
+    const graph = await modelGraph(lake, deps.project.dir);
+    const timeColumns = new Map(deps.project.timeColumns);
+    for (const m of graph.models.values()) if (m.time) timeColumns.set(formatTableRef(m.table), m.time);
+    const work = runModels(lake, principal, graph, { ...(select ? { select } : {}), fullRefresh: body.fullRefresh === true, timeColumns })
+      .catch((e: unknown) => deps.onError?.(e, 'POST /v1/runs (background build)'))
+      .finally(() => runsInFlight.delete(work));
+    runsInFlight.add(work);
+    await lake.catalog.audit({ actor: principal.name, action: 'models.run', target: select?.join(',') ?? 'all', details: { fullRefresh: body.fullRefresh === true } });
+    return reply.status(202).send({ accepted: true, hint: 'GET /v1/runs shows the builds as they go' });
+  });
+  // A graceful stop lets triggered builds finish.
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...runsInFlight]);
+  });
+
+  app.get('/v1/lineage/:table', async (request: Authed) => {
+    const ref = parseTableRef((request.params as { table: string }).table);
+    const name = formatTableRef(ref);
+    if (!(readableZones(request.principal!.role) as readonly string[]).includes(ref.zone)) throw new PermissionError(`the role ${request.principal!.role} may not read the ${ref.zone} zone`);
+    if (!deps.project) throw new ValidationError('this server has no project', { code: 'server.no_project' });
+    const graph = await modelGraph(lake, deps.project.dir);
+    const model = graph.models.get(name);
+    if (!model && !(await lake.catalog.getTable(ref))) throw new NotFoundError('table or model', name, { hint: 'GET /v1/tables lists the tables' });
+    return {
+      table: name,
+      model: model ? { file: model.file, kind: model.kind, inputs: model.inputs.map(formatTableRef) } : null,
+      upstream: graph.upstream(name),
+      downstream: graph.downstream(name),
+    };
+  });
+
   app.post('/v1/query', async (request: Authed, reply) => {
     const body = (request.body ?? {}) as { sql?: unknown; format?: unknown; limit?: unknown };
     if (typeof body.sql !== 'string' || !body.sql.trim()) throw new ValidationError('the body needs sql: one SELECT', { hint: '{"sql": "SELECT …", "format": "json", "limit": 1000}' });
@@ -207,4 +296,27 @@ async function stream(reply: FastifyReply, session: Awaited<ReturnType<Lake['ses
     raw.writeHead(200, { 'content-type': FORMATS[format] });
   }
   raw.end();
+}
+
+/** The project's models as a graph over the catalog's tables. */
+async function modelGraph(lake: Lake, dir: string): Promise<ModelGraph> {
+  const tables = new Set((await lake.catalog.listTables()).map((t) => formatTableRef(t)));
+  return new ModelGraph(await loadModels(dir), tables);
+}
+
+/** How deep arrays and objects nest in JSON text (strings skipped), without parsing it. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) max = Math.max(max, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return max;
 }

@@ -145,6 +145,16 @@ Examples:
     );
 
   program
+    .command('audit')
+    .description('the hash-chained audit log (admin): list its newest events, or verify that none was changed, removed or added (exit 7)')
+    .argument('<action>', 'list or verify')
+    .option('--limit <n>', 'events to list', '50')
+    .action(async (action: string, o: { limit?: string }, cmd: Command) => {
+      const code = await withContext(g(cmd), async (ctx) => (await import('./commands/audit.js')).auditCommand(ctx, action, o));
+      setExit(code);
+    });
+
+  program
     .command('search')
     .description('full-text search over tables, columns, descriptions, tags, profiles and check results')
     .argument('<query>', 'words, e.g. "customer null"')

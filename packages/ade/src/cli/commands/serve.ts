@@ -1,5 +1,6 @@
 import { checkServerSecret } from '../../api/api-tokens.js';
 import { createApiServer } from '../../api/server.js';
+import { sourceTimeColumns } from '../../ingest/index.js';
 import { ValidationError } from '../../kernel/index.js';
 import { openContext, type GlobalOptions } from '../context.js';
 import { keyringLocation, loadKeyring } from '../keyring-file.js';
@@ -28,6 +29,7 @@ export async function serveCommand(opts: ServeOptions, env: Readonly<Record<stri
       quality: ctx.quality,
       secret,
       version,
+      project: { dir: ctx.project.dir, timeColumns: sourceTimeColumns(ctx.project.sources) },
       onError: (e, request) => process.stderr.write(`error in ${request}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
     });
     const url = await app.listen({ host, port });

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError, PermissionError, ValidationError } from '../kernel/index.js';
+import type { Lake } from '../lake/index.js';
+import { QualityService } from '../quality/quality-service.js';
+import { openTempLake } from '../test-support/temp-lake.js';
+import { issueToken } from './api-tokens.js';
+import { httpError } from './http-errors.js';
+import { createApiServer, jsonDepth } from './server.js';
+
+describe('jsonDepth', () => {
+  it('should count nesting outside strings only', () => {
+    assert.equal(jsonDepth('1'), 0);
+    assert.equal(jsonDepth('{"a": [1, {"b": []}]}'), 4);
+    assert.equal(jsonDepth('{"a": "[[[[{{{{"}'), 1);
+    assert.equal(jsonDepth('{"a": "\\\\\\"[["}'), 1);
+    assert.equal(jsonDepth('['.repeat(1000)), 1000);
+  });
+});
+
+describe('httpError', () => {
+  it('should map errors to statuses in one place, hiding internal errors', () => {
+    assert.equal(httpError(new ValidationError('bad')).status, 400);
+    assert.equal(httpError(new PermissionError('no')).status, 403);
+    assert.equal(httpError(new NotFoundError('table', 'x.y')).status, 404);
+    const internal = httpError(new Error('secret detail at /srv/x'));
+    assert.equal(internal.status, 500);
+    assert.doesNotMatch(JSON.stringify(internal.body), /secret detail/);
+    assert.equal(httpError({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: 'too large' }).status, 413);
+  });
+});
+
+describe('createApiServer: rate limits per token', () => {
+  let dir: string;
+  let lake: Lake;
+  let app: FastifyInstance;
+  let url: string;
+  const secret = randomBytes(32).toString('hex');
+  let a: string;
+  let b: string;
+  before(async () => {
+    ({ dir, lake } = await openTempLake('ade-api-'));
+    const quality = new QualityService(lake, { project: 't', checks: [], timeColumns: new Map(), sinks: [], profileOnCommit: false });
+    app = createApiServer({ lake, quality, secret, version: 'test', limits: { requestsPerSecond: 1, burst: 5 } });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    a = (await issueToken(lake.catalog, secret, { name: 'a', role: 'viewer', createdBy: 'test' })).token;
+    b = (await issueToken(lake.catalog, secret, { name: 'b', role: 'viewer', createdBy: 'test' })).token;
+  });
+  after(async () => {
+    await app?.close();
+    await lake?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should answer 429 with Retry-After past the burst, for that token only', async () => {
+    const get = (token: string) => fetch(`${url}/v1/tables`, { headers: { authorization: `Bearer ${token}` } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await get(a)).status);
+    assert.deepEqual(statuses.slice(0, 5), [200, 200, 200, 200, 200]);
+    const limited = await get(a);
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    assert.equal(((await limited.json()) as { error: { code: string } }).error.code, 'http.rate_limited');
+    assert.equal((await get(b)).status, 200, 'another token has its own bucket');
+    assert.equal((await fetch(`${url}/health`)).status, 200, 'health is never limited');
+  });
+});

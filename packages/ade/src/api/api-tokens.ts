@@ -35,26 +35,50 @@ const hashOf = (secret: string, part: string) => createHmac('sha256', secret).up
  * Creates a token: `ade_<id>_<43 random base64url chars>`. The catalog keeps
  * only HMAC-SHA256(server secret, random part); the token itself is shown once.
  */
-export async function issueToken(catalog: CatalogStore, secret: string, t: { name: string; role: Role; createdBy: string }): Promise<{ token: string; info: ApiToken }> {
+export async function issueToken(
+  catalog: CatalogStore,
+  secret: string,
+  t: { name: string; role: Role; createdBy: string; source?: string },
+): Promise<{ token: string; info: ApiToken }> {
   const id = uuidv7().replaceAll('-', '');
   const part = randomBytes(32).toString('base64url');
-  const info = await catalog.createApiToken({ id, name: t.name, role: t.role, hash: hashOf(secret, part), createdBy: t.createdBy });
-  await catalog.audit({ actor: t.createdBy, action: 'token.create', target: `token:${id}`, details: { name: t.name, role: t.role } });
+  const info = await catalog.createApiToken({ id, name: t.name, role: t.role, hash: hashOf(secret, part), createdBy: t.createdBy, ...(t.source ? { source: t.source } : {}) });
+  await catalog.audit({ actor: t.createdBy, action: 'token.create', target: `token:${id}`, details: { name: t.name, role: t.role, ...(t.source ? { ingestKeyFor: t.source } : {}) } });
   return { token: `ade_${id}_${part}`, info };
 }
 
 const TOKEN = /^ade_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
-/** The principal a bearer token stands for; AuthError for anything else (unknown, revoked, malformed). */
-export async function authenticate(catalog: CatalogStore, secret: string, authorization: string | undefined): Promise<Principal & { tokenId: string }> {
-  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-  if (!m) throw new AuthError('no bearer token');
-  const parts = TOKEN.exec(m[1]!);
+/** The token in a request: `Bearer <token>`, or HTTP basic auth with the token as user name (how Segment clients send write keys). */
+function tokenOf(authorization: string | undefined): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (bearer) return bearer[1];
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '');
+  if (basic) return Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0];
+  return undefined;
+}
+
+/**
+ * The principal a token stands for; AuthError for anything else (unknown,
+ * revoked, malformed). `ingestKey` says which kind the route takes: ingest
+ * keys only write events (collector routes), API tokens never do.
+ */
+export async function authenticate(
+  catalog: CatalogStore,
+  secret: string,
+  authorization: string | undefined,
+  want: 'api' | 'ingest' = 'api',
+): Promise<Principal & { tokenId: string; source?: string }> {
+  const token = tokenOf(authorization);
+  if (!token) throw new AuthError(want === 'api' ? 'no bearer token' : 'no write key', want === 'ingest' ? 'send the source\'s write key as the basic-auth user name (as Segment clients do) or as a bearer token' : undefined);
+  const parts = TOKEN.exec(token);
   if (!parts) throw new AuthError('the token is malformed');
   const stored = await catalog.getApiToken(parts[1]!);
   const expected = Buffer.from(stored?.hash ?? '0'.repeat(64), 'hex');
   const actual = Buffer.from(hashOf(secret, parts[2]!), 'hex');
   if (!stored || !timingSafeEqual(expected, actual)) throw new AuthError('the token is not valid');
   if (stored.revokedAt) throw new AuthError('the token was revoked', 'ask an admin for a new one');
-  return { name: `token:${stored.name}`, role: stored.role, tokenId: stored.id };
+  if (want === 'api' && stored.source) throw new AuthError('an ingest key only sends events', 'use an API token (ade tokens create --role …) for this route');
+  if (want === 'ingest' && !stored.source) throw new AuthError('this route takes a source\'s write key', 'create one with `ade tokens create --ingest <source> --name … --as admin`');
+  return { name: `token:${stored.name}`, role: stored.role, tokenId: stored.id, ...(stored.source ? { source: stored.source } : {}) };
 }

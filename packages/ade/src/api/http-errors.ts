@@ -14,6 +14,10 @@ export function httpError(e: unknown): { status: number; body: { error: { code: 
               ? 409
               : e.code === 'quality.blocked'
                 ? 422
+                : e.code === 'collector.buffer_full'
+                  ? 429
+                  : e.code === 'collector.payload_too_large' || e.code === 'collector.request_too_large'
+                    ? 413
                 : e instanceof ValidationError || /^(validation|config|load|model|privacy)\./.test(e.code) || e.code === 'engine.syntax_error' || e.code === 'engine.query_failed'
                   ? 400
                   : e.code === 'engine.timeout'

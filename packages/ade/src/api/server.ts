@@ -7,6 +7,8 @@ import { mentionsTable, type Lake } from '../lake/index.js';
 import type { QualityService } from '../quality/quality-service.js';
 import { searchCatalog } from '../quality/search-documents.js';
 import { authenticate } from './api-tokens.js';
+import type { Collector } from '../collector/collector.js';
+import { MAX_REQUEST_BYTES, normalizeSegmentBatch, normalizeSegmentEvent, parseEventList, SEGMENT_TYPES } from '../collector/segment-spec.js';
 import { httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
 
@@ -49,11 +51,13 @@ export interface ApiServerDeps {
   readonly limits?: Partial<ServerLimits>;
   /** Where request failures with a 5xx are logged (with their cause). */
   readonly onError?: (e: unknown, request: string) => void;
+  /** The event collector (Segment API, /v1/events); without it those routes answer 404. */
+  readonly collector?: Collector;
   /** The project folder (models/) and the sources' event-time columns: for lineage and triggered runs. */
   readonly project?: { readonly dir: string; readonly timeColumns: ReadonlyMap<string, string> };
 }
 
-type Authed = FastifyRequest & { principal?: Principal & { tokenId: string } };
+type Authed = FastifyRequest & { principal?: Principal & { tokenId: string; source?: string } };
 
 const FORMATS = { json: 'application/json', ndjson: 'application/x-ndjson', csv: 'text/csv; charset=utf-8', arrow: 'application/vnd.apache.arrow.stream' } as const;
 
@@ -91,11 +95,14 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     }
   });
 
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: limits.bodyLimit }, (_request, body, done) => done(null, body));
+
   const buckets = new Map<string, { tokens: number; at: number }>();
+  const collectorPath = (path: string) => /^\/v1\/(track|identify|page|screen|group|alias|batch)$/.test(path) || path.startsWith('/v1/events/');
   app.addHook('onRequest', async (request: Authed, reply) => {
     const path = request.url.split('?')[0]!;
     if (open.has(path)) return;
-    request.principal = await authenticate(lake.catalog, deps.secret, request.headers.authorization);
+    request.principal = await authenticate(lake.catalog, deps.secret, request.headers.authorization, collectorPath(path) ? 'ingest' : 'api');
     void lake.catalog.touchApiToken(request.principal.tokenId).catch(() => undefined);
     // A token bucket per token: `burst` requests at once, `requestsPerSecond` sustained.
     const now = Date.now();
@@ -120,6 +127,9 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
       await lake.catalog
         .audit({ actor: (request as Authed).principal?.name ?? 'anonymous', action: 'api.denied', target: `${request.method} ${request.url.split('?')[0]}`, details: { code: body.error.code } })
         .catch(() => undefined);
+    }
+    if (e instanceof Error && (e as { code?: string }).code === 'collector.buffer_full') {
+      reply.header('retry-after', String((e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 5));
     }
     return reply.status(status).send(body);
   });
@@ -180,6 +190,24 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     if (!q) throw new ValidationError('missing q', { hint: 'GET /v1/search?q=customer+null' });
     return searchCatalog(lake.catalog, request.principal!.role, q, { ...(limit ? { limit: Number(limit) } : {}), ...(kind ? { kinds: kind.split(',') } : {}) });
   });
+
+  // The collector: Segment's tracking API and arbitrary events, answered 200 once durably buffered.
+  if (deps.collector) {
+    const collector = deps.collector;
+    const accept = async (request: Authed, events: readonly object[]) => {
+      await collector.append(request.principal!.source!, events);
+      return { success: true, events: events.length };
+    };
+    for (const type of SEGMENT_TYPES) {
+      app.post(`/v1/${type}`, { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => accept(request, [normalizeSegmentEvent(type, request.body, new Date())]));
+    }
+    app.post('/v1/batch', { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => accept(request, normalizeSegmentBatch(request.body, new Date())));
+    app.post('/v1/events/:stream', { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => {
+      const stream = (request.params as { stream: string }).stream;
+      if (stream !== request.principal!.source) throw new PermissionError(`this write key sends to ${request.principal!.source}, not ${stream}`);
+      return accept(request, parseEventList(request.body, new Date()));
+    });
+  }
 
   app.get('/v1/runs', async (request) => {
     const { kind, limit } = request.query as { kind?: string; limit?: string };

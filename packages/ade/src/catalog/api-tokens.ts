@@ -7,6 +7,8 @@ export interface ApiToken {
   readonly id: string;
   readonly name: string;
   readonly role: Role;
+  /** Set for a write-only ingest key: the source its events go to (it can do nothing else). */
+  readonly source?: string;
   /** HMAC-SHA256 of the token's secret part under the server secret (hex). */
   readonly hash: string;
   readonly createdBy: string;
@@ -15,12 +17,13 @@ export interface ApiToken {
   readonly revokedAt?: Date;
 }
 
-type Row = { id: string; name: string; role: string; hash: string; created_by: string; created_at: number; last_used_at: number | null; revoked_at: number | null };
+type Row = { id: string; name: string; role: string; source: string | null; hash: string; created_by: string; created_at: number; last_used_at: number | null; revoked_at: number | null };
 
 const toToken = (r: Row): ApiToken => ({
   id: r.id,
   name: r.name,
   role: r.role as Role,
+  ...(r.source !== null ? { source: r.source } : {}),
   hash: r.hash,
   createdBy: r.created_by,
   createdAt: new Date(Number(r.created_at)),
@@ -28,13 +31,13 @@ const toToken = (r: Row): ApiToken => ({
   ...(r.revoked_at !== null ? { revokedAt: new Date(Number(r.revoked_at)) } : {}),
 });
 
-export async function createApiToken(tx: SqlExecutor, ctx: CatalogContext, t: { id: string; name: string; role: Role; hash: string; createdBy: string }): Promise<ApiToken> {
+export async function createApiToken(tx: SqlExecutor, ctx: CatalogContext, t: { id: string; name: string; role: Role; source?: string; hash: string; createdBy: string }): Promise<ApiToken> {
   checkText('name', t.name);
   if (!isRole(t.role)) throw new ValidationError(`unknown role ${JSON.stringify(t.role)}`, { code: 'validation.role' });
   if (!/^[0-9a-f]{64}$/.test(t.hash)) throw new ValidationError('a token hash is 64 hex digits', { code: 'validation.invalid' });
   const [row] = await tx.query<Row>(
-    `INSERT INTO api_tokens (id, name, role, hash, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
-    [t.id, t.name, t.role, t.hash, t.createdBy, ctx.clock.now().getTime()],
+    `INSERT INTO api_tokens (id, name, role, source, hash, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    [t.id, t.name, t.role, t.source ?? null, t.hash, t.createdBy, ctx.clock.now().getTime()],
   );
   return toToken(row!);
 }

@@ -221,7 +221,7 @@ export interface CatalogStore {
   search(query: string, opts?: { zones?: readonly string[]; kinds?: readonly string[]; limit?: number }): Promise<SearchHit[]>;
 
   /** Stores a new API token (its HMAC only). */
-  createApiToken(t: { id: string; name: string; role: Role; hash: string; createdBy: string }): Promise<ApiToken>;
+  createApiToken(t: { id: string; name: string; role: Role; source?: string; hash: string; createdBy: string }): Promise<ApiToken>;
   getApiToken(id: string): Promise<ApiToken | undefined>;
   listApiTokens(): Promise<ApiToken[]>;
   /** Revokes a token; false when unknown or already revoked. */

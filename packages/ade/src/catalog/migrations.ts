@@ -289,11 +289,12 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     name: 'api tokens',
     statements: () => [
-      // API tokens: only an HMAC of the secret part is kept (see api-tokens.ts).
+      // API tokens and write-only ingest keys (source set): only an HMAC of the secret part is kept (see api-tokens.ts).
       `CREATE TABLE api_tokens (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         role TEXT NOT NULL,
+        source TEXT,
         hash TEXT NOT NULL,
         created_by TEXT NOT NULL,
         created_at BIGINT NOT NULL,

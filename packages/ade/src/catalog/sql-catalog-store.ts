@@ -373,7 +373,7 @@ export class SqlCatalogStore implements CatalogStore {
     return this.#read((tx, ctx) => searchDocs(tx, ctx, query, opts));
   }
 
-  async createApiToken(t: { id: string; name: string; role: Role; hash: string; createdBy: string }): Promise<ApiToken> {
+  async createApiToken(t: { id: string; name: string; role: Role; source?: string; hash: string; createdBy: string }): Promise<ApiToken> {
     return (await this.#write((tx, ctx) => createApiToken(tx, ctx, t))).value;
   }
 

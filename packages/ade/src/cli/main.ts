@@ -140,7 +140,8 @@ Examples:
     .argument('[id]', 'the token to revoke')
     .option('--role <role>', 'viewer, analyst, engineer or admin (create; default viewer)')
     .option('--name <name>', 'who or what the token is for (create)')
-    .action(async (action: string, id: string | undefined, o: { role?: string; name?: string }, cmd: Command) =>
+    .option('--ingest <source>', "create a write-only ingest key for this source instead (the collector's write key)")
+    .action(async (action: string, id: string | undefined, o: { role?: string; name?: string; ingest?: string }, cmd: Command) =>
       withContext(g(cmd), async (ctx) => (await import('./commands/tokens.js')).tokensCommand(ctx, action, id, o, process.env)),
     );
 

@@ -35,6 +35,8 @@ export interface Project {
   readonly profileOnCommit: boolean;
   /** `server:`: where `ade serve` listens, and the environment variable holding its secret (read only by serve and tokens). */
   readonly server: { readonly host: string; readonly port: number; readonly secretEnv: string };
+  /** `collector:`: the event collector's buffer (Firehose-style buffering hints) and its disk budget. */
+  readonly collector: { readonly dir: string; readonly flushIntervalMs: number; readonly flushBytes: number; readonly maxBytes: number };
 }
 
 /** Walks up from `start` to the folder holding ade.yaml. */
@@ -184,6 +186,15 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
   const secretEnv = serverCfg.secret_env === undefined ? 'ADE_SERVER_SECRET' : String(serverCfg.secret_env);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(secretEnv)) fail('server.secret_env', 'must be the name of an environment variable');
 
+  const collectorCfg = section('collector');
+  for (const k of Object.keys(collectorCfg)) if (!['dir', 'flush_interval', 'flush_size', 'max_disk'].includes(k)) fail(`collector.${k}`, 'unknown key', 'collector has dir, flush_interval, flush_size and max_disk');
+  const collector = {
+    dir: rel(str(collectorCfg, 'collector', 'dir', '.ade/collector')),
+    flushIntervalMs: parseDuration(str(collectorCfg, 'collector', 'flush_interval', '5s'), 'collector.flush_interval'),
+    flushBytes: parseSize(str(collectorCfg, 'collector', 'flush_size', '8MB'), 'collector.flush_size'),
+    maxBytes: parseSize(str(collectorCfg, 'collector', 'max_disk', '1GB'), 'collector.max_disk'),
+  };
+
   const qualityCfg = section('quality');
   for (const k of Object.keys(qualityCfg)) if (k !== 'profile') fail(`quality.${k}`, 'unknown key', 'quality has profile: on_commit | on_demand');
   const profile = str(qualityCfg, 'quality', 'profile', 'on_commit');
@@ -202,6 +213,7 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
     alertSinks,
     profileOnCommit: profile === 'on_commit',
     server: { host: str(serverCfg, 'server', 'host', '127.0.0.1'), port, secretEnv },
+    collector,
   };
 }
 

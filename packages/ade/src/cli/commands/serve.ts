@@ -1,5 +1,6 @@
 import { checkServerSecret } from '../../api/api-tokens.js';
 import { createApiServer } from '../../api/server.js';
+import { Collector } from '../../collector/collector.js';
 import { sourceTimeColumns } from '../../ingest/index.js';
 import { ValidationError } from '../../kernel/index.js';
 import { openContext, type GlobalOptions } from '../context.js';
@@ -20,11 +21,24 @@ export async function serveCommand(opts: ServeOptions, env: Readonly<Record<stri
   try {
     const secret = checkServerSecret(env[ctx.project.server.secretEnv]);
     // Ingest through the server tokenizes personal data: refuse to start without the project's keyring.
-    loadKeyring(keyringLocation(ctx.project, env));
+    const keyring = loadKeyring(keyringLocation(ctx.project, env));
     const port = opts.port === undefined ? ctx.project.server.port : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValidationError(`--port ${opts.port} is not a port`);
     const host = opts.host ?? ctx.project.server.host;
+    const log = (m: string) => process.stderr.write(`${m}\n`);
+    const collector = await Collector.open(ctx.lake, {
+      ...ctx.project.collector,
+      sources: ctx.project.sources,
+      baseDir: ctx.project.dir,
+      keyring,
+      onError: log,
+      onDamage: (m) => {
+        log(m);
+        void ctx.lake.catalog.audit({ actor: 'collector', action: 'collector.damage', target: 'collector', details: { message: m } }).catch(() => undefined);
+      },
+    });
     const app = createApiServer({
+      collector,
       lake: ctx.lake,
       quality: ctx.quality,
       secret,
@@ -39,7 +53,14 @@ export async function serveCommand(opts: ServeOptions, env: Readonly<Record<stri
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
         ctx.out.info('ade serve: stopping (finishing requests in flight)');
-        void app.close().then(resolve, resolve);
+        // Stop accepting, finish requests in flight (and triggered builds), then flush what the collector holds.
+        void app
+          .close()
+          .then(() => collector.close())
+          .then(resolve, (e: unknown) => {
+            log(`ade serve: stopping: ${e instanceof Error ? e.message : String(e)}`);
+            resolve();
+          });
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);

@@ -14,17 +14,20 @@ export async function tokensCommand(
   ctx: CommandContext,
   action: string,
   arg: string | undefined,
-  opts: { role?: string; name?: string },
+  opts: { role?: string; name?: string; ingest?: string },
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
   requireAdmin(ctx);
   if (action === 'create') {
     if (!opts.name?.trim()) throw new ValidationError('a token needs --name', { hint: 'e.g. ade tokens create --role analyst --name dashboards --as admin' });
-    const role = parseRole(opts.role ?? 'viewer');
+    if (opts.ingest !== undefined && !ctx.project.sources.some((s) => s.name === opts.ingest)) {
+      throw new ValidationError(`no source ${opts.ingest} in ade.yaml`, { code: 'validation.source', hint: 'an ingest key sends events to one declared source' });
+    }
+    const role = parseRole(opts.ingest !== undefined ? 'viewer' : (opts.role ?? 'viewer'));
     const secret = checkServerSecret(env[ctx.project.server.secretEnv]);
-    const { token, info } = await issueToken(ctx.lake.catalog, secret, { name: opts.name.trim(), role, createdBy: ctx.principal.name });
-    ctx.out.result({ token, id: info.id, name: info.name, role: info.role }, () =>
-      [`token ${info.id} (${info.name}, ${info.role}) — shown once, keep it secret:`, token].join('\n'),
+    const { token, info } = await issueToken(ctx.lake.catalog, secret, { name: opts.name.trim(), role, createdBy: ctx.principal.name, ...(opts.ingest ? { source: opts.ingest } : {}) });
+    ctx.out.result({ token, id: info.id, name: info.name, role: info.role, ...(info.source ? { source: info.source } : {}) }, () =>
+      [`${info.source ? `write key for source ${info.source}` : 'token'} ${info.id} (${info.name}${info.source ? '' : `, ${info.role}`}) — shown once, keep it secret:`, token].join('\n'),
     );
     return;
   }

@@ -1,0 +1,85 @@
+import { ValidationError, uuidv7 } from '../kernel/index.js';
+
+/** The Segment calls the collector accepts (https://segment.com/docs/connections/spec/). */
+export const SEGMENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
+export type SegmentType = (typeof SEGMENT_TYPES)[number];
+
+/** Largest event, as Segment's HTTP API allows. */
+export const MAX_EVENT_BYTES = 32 * 1024;
+/** Largest request. */
+export const MAX_REQUEST_BYTES = 500 * 1024;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Checks one Segment call and completes it the way Segment's API does:
+ * `type` set, a `messageId` (generated when missing — then retries cannot be
+ * recognised), `timestamp` defaulting to when it was received, and
+ * `receivedAt`. Throws a ValidationError naming the event (`at`) and field.
+ */
+export function normalizeSegmentEvent(type: SegmentType, raw: unknown, receivedAt: Date, at = 'body'): Obj {
+  const fail = (field: string, message: string): never => {
+    throw new ValidationError(`${at}.${field}: ${message}`, { code: 'validation.event', details: { at, field }, hint: 'see the Segment spec for the fields of each call' });
+  };
+  if (!isObj(raw)) return fail('', 'must be a JSON object') as never;
+  const e = raw;
+  const str = (k: string, required: boolean, max = 1024) => {
+    const v = e[k];
+    if (v === undefined || v === null) return required ? fail(k, 'is required') : undefined;
+    if (typeof v !== 'string' && typeof v !== 'number') return fail(k, 'must be a string');
+    if (String(v).length > max) return fail(k, `is longer than ${max} characters`);
+    return String(v);
+  };
+  const obj = (k: string) => {
+    const v = e[k];
+    if (v !== undefined && v !== null && !isObj(v)) fail(k, 'must be an object');
+  };
+  for (const k of ['properties', 'traits', 'context', 'integrations']) obj(k);
+  const userId = str('userId', false);
+  const anonymousId = str('anonymousId', false);
+  if (type !== 'alias' && userId === undefined && anonymousId === undefined) fail('userId', 'userId or anonymousId is required');
+  if (type === 'track') str('event', true, 200);
+  if (type === 'group') str('groupId', true);
+  if (type === 'alias') {
+    str('previousId', true);
+    str('userId', true);
+  }
+  if (e.timestamp !== undefined && (typeof e.timestamp !== 'string' || Number.isNaN(Date.parse(e.timestamp)))) fail('timestamp', 'must be an ISO 8601 time');
+  const messageId = str('messageId', false, 200) ?? uuidv7();
+  const event: Obj = { ...e, type, messageId, timestamp: typeof e.timestamp === 'string' ? new Date(e.timestamp).toISOString() : receivedAt.toISOString(), receivedAt: receivedAt.toISOString() };
+  delete event.writeKey;
+  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) fail('', `is larger than ${MAX_EVENT_BYTES / 1024} KiB`);
+  return event;
+}
+
+/** A `/v1/batch` body: `{ batch: [ {type, …}, … ] }`. */
+export function normalizeSegmentBatch(raw: unknown, receivedAt: Date): Obj[] {
+  if (!isObj(raw) || !Array.isArray(raw.batch)) throw new ValidationError('the body must be { "batch": [ … ] }', { code: 'validation.event' });
+  return raw.batch.map((e, i) => {
+    const type = isObj(e) ? e.type : undefined;
+    if (typeof type !== 'string' || !(SEGMENT_TYPES as readonly string[]).includes(type)) {
+      throw new ValidationError(`batch[${i}].type: must be one of ${SEGMENT_TYPES.join(', ')}`, { code: 'validation.event', details: { at: `batch[${i}]`, field: 'type' } });
+    }
+    return normalizeSegmentEvent(type as SegmentType, e, receivedAt, `batch[${i}]`);
+  });
+}
+
+/** Arbitrary events for `/v1/events/<stream>`: a JSON array of objects or NDJSON, each at most 32 KiB. */
+export function parseEventList(raw: unknown, receivedAt: Date): Obj[] {
+  const list = typeof raw === 'string' ? raw.split('\n').filter((l) => l.trim() !== '').map((l, i) => parseLine(l, i)) : raw;
+  if (!Array.isArray(list)) throw new ValidationError('the body must be a JSON array of events, or NDJSON', { code: 'validation.event' });
+  return list.map((e, i) => {
+    if (!isObj(e)) throw new ValidationError(`event ${i + 1}: must be a JSON object`, { code: 'validation.event', details: { line: i + 1 } });
+    if (Buffer.byteLength(JSON.stringify(e)) > MAX_EVENT_BYTES) throw new ValidationError(`event ${i + 1}: larger than ${MAX_EVENT_BYTES / 1024} KiB`, { code: 'validation.event', details: { line: i + 1 } });
+    return { ...e, receivedAt: receivedAt.toISOString() };
+  });
+}
+
+function parseLine(line: string, i: number): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch (e) {
+    throw new ValidationError(`line ${i + 1}: not valid JSON (${(e as Error).message})`, { code: 'validation.event', details: { line: i + 1 } });
+  }
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { Analytics } from '@segment/analytics-node';
-import { BIN, type Ran } from './support/cli.js';
+import { adeAsync, BIN, type Ran } from './support/cli.js';
 
 describe('the event collector', () => {
   let dir: string;
@@ -23,15 +23,7 @@ describe('the event collector', () => {
   let apiToken: string;
   const env = { ...process.env, NO_COLOR: '1', ADE_SERVER_SECRET: randomBytes(32).toString('hex'), ADE_KEYRING_FILE: '' };
 
-  const run = (...args: string[]): Promise<Ran> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: project, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+  const run = (...args: string[]): Promise<Ran> => adeAsync(project, args, env);
   const start = async () => {
     server = spawn(process.execPath, [BIN, '--json', 'serve', '--port', '0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';

@@ -4,7 +4,6 @@
 // one per failing check, one recovery, no duplicates, and a dead receiver
 // never fails a load.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,19 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { ade, BIN, json, type Ran } from './support/cli.js';
-
-/** Runs `ade` without blocking this process (so receivers here can answer). */
-function adeAsync(cwd: string, ...args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { ade, adeAsync, json } from './support/cli.js';
 
 interface Received {
   path: string;
@@ -67,8 +54,8 @@ describe('data quality: write-audit-publish and alerts', () => {
     writeFileSync(f, text);
     return f;
   };
-  const load = (name: string, text: string) => adeAsync(project, '--json', '--as', 'engineer', 'load', csv(name, text), '--table', 'clean.orders');
-  const count = async () => Number(json<any[]>(await adeAsync(project, '--json', 'sql', 'SELECT count(*) AS n FROM clean.orders'))[0].n);
+  const load = (name: string, text: string) => adeAsync(project, ['--json', '--as', 'engineer', 'load', csv(name, text), '--table', 'clean.orders']);
+  const count = async () => Number(json<any[]>(await adeAsync(project, ['--json', 'sql', 'SELECT count(*) AS n FROM clean.orders']))[0].n);
   const forCheck = (got: Received[], check: string) => got.filter((g) => JSON.stringify(g.body).includes(check));
 
   before(async () => {
@@ -105,7 +92,7 @@ alerts:
     const good = await load('o1.csv', 'order_id,amount,status\n1,10,paid\n2,20,shipped\n3,30,paid\n');
     assert.equal(good.code, 0, good.stderr);
     assert.equal(await count(), 3);
-    const snapshots = json<any[]>(await adeAsync(project, '--json', 'history', 'clean.orders')).length;
+    const snapshots = json<any[]>(await adeAsync(project, ['--json', 'history', 'clean.orders'])).length;
 
     // Amount -5 fails range (error) and order 3 repeats (unique, error): blocked, exit 8.
     const bad = await load('o2.csv', 'order_id,amount,status\n3,-5,paid\n4,40,paid\n');
@@ -117,17 +104,17 @@ alerts:
 
     // Readers still see the previous snapshot; nothing was committed.
     assert.equal(await count(), 3);
-    assert.equal(json<any[]>(await adeAsync(project, '--json', 'history', 'clean.orders')).length, snapshots);
+    assert.equal(json<any[]>(await adeAsync(project, ['--json', 'history', 'clean.orders'])).length, snapshots);
 
     // The blocked write is inspectable, as the table would have been.
-    const staged = json<any[]>(await adeAsync(project, '--json', 'quality', 'staged'));
+    const staged = json<any[]>(await adeAsync(project, ['--json', 'quality', 'staged']));
     assert.equal(staged.length, 1);
     assert.equal(staged[0].table, 'clean.orders');
     assert.equal(staged[0].id, err.details.stagedId);
-    const asStaged = json<any[]>(await adeAsync(project, '--json', 'quality', 'staged', staged[0].id, '--sql', 'SELECT count(*) AS n, min(amount) AS lo FROM clean.orders'));
+    const asStaged = json<any[]>(await adeAsync(project, ['--json', 'quality', 'staged', staged[0].id, '--sql', 'SELECT count(*) AS n, min(amount) AS lo FROM clean.orders']));
     assert.equal(Number(asStaged[0].n), 5);
     assert.equal(Number(asStaged[0].lo), -5);
-    const shown = json<any>(await adeAsync(project, '--json', 'quality', 'staged', staged[0].id));
+    const shown = json<any>(await adeAsync(project, ['--json', 'quality', 'staged', staged[0].id]));
     const failed = shown.results.filter((r: any) => r.status === 'fail').map((r: any) => r.check).sort();
     assert.deepEqual(failed, ['range(amount)', 'unique(order_id)']);
     const range = shown.results.find((r: any) => r.check === 'range(amount)');
@@ -135,17 +122,17 @@ alerts:
     assert.equal(Number(range.sample[0].amount), -5, 'clean is an obfuscated zone: a failing row is kept as a sample');
 
     // GC keeps the staged files; a discarded one is garbage.
-    assert.equal((await adeAsync(project, '--as', 'engineer', 'gc', '--grace', '0s')).code, 0);
-    assert.equal(json<any[]>(await adeAsync(project, '--json', 'quality', 'staged', staged[0].id, '--sql', 'SELECT count(*) AS n FROM clean.orders'))[0].n, 5);
-    assert.equal((await adeAsync(project, '--as', 'engineer', 'quality', 'staged', staged[0].id, '--discard')).code, 0);
-    assert.equal(json<any[]>(await adeAsync(project, '--json', 'quality', 'staged')).length, 0);
-    const gc = json<any>(await adeAsync(project, '--json', '--as', 'engineer', 'gc', '--grace', '0s'));
+    assert.equal((await adeAsync(project, ['--as', 'engineer', 'gc', '--grace', '0s'])).code, 0);
+    assert.equal(json<any[]>(await adeAsync(project, ['--json', 'quality', 'staged', staged[0].id, '--sql', 'SELECT count(*) AS n FROM clean.orders']))[0].n, 5);
+    assert.equal((await adeAsync(project, ['--as', 'engineer', 'quality', 'staged', staged[0].id, '--discard'])).code, 0);
+    assert.equal(json<any[]>(await adeAsync(project, ['--json', 'quality', 'staged'])).length, 0);
+    const gc = json<any>(await adeAsync(project, ['--json', '--as', 'engineer', 'gc', '--grace', '0s']));
     assert.ok(gc.deletedOrphans >= 1, JSON.stringify(gc));
 
     // `ade check` on the current snapshot: the error checks pass, so exit 0, and results have history.
-    const checked = json<any>(await adeAsync(project, '--json', 'check', 'clean.orders'));
+    const checked = json<any>(await adeAsync(project, ['--json', 'check', 'clean.orders']));
     assert.equal(checked.failed, 0);
-    const history = json<any[]>(await adeAsync(project, '--json', 'quality', 'results', '--check', 'clean.orders/range(amount)'));
+    const history = json<any[]>(await adeAsync(project, ['--json', 'quality', 'results', '--check', 'clean.orders/range(amount)']));
     assert.deepEqual(
       history.map((r) => r.status),
       ['pass', 'fail', 'pass'],
@@ -153,7 +140,7 @@ alerts:
     assert.ok(history[1].stagedId, 'the failing result points at the staged snapshot');
 
     // Each commit is profiled by a background process after the command exits; the profile is stored per snapshot.
-    const current = json<any[]>(await adeAsync(project, '--json', 'history', 'clean.orders'))[0].id;
+    const current = json<any[]>(await adeAsync(project, ['--json', 'history', 'clean.orders']))[0].id;
     const db = new Database(join(project, '.ade', 'catalog.db'), { readonly: true });
     try {
       const stored = () => db.prepare(`SELECT count(*) AS n FROM profiles WHERE table_ref = 'clean.orders' AND snapshot_id = ? AND scope = 'table'`).get(current) as { n: number };
@@ -161,7 +148,7 @@ alerts:
     } finally {
       db.close();
     }
-    const profile = json<any>(await adeAsync(project, '--json', 'profile', 'clean.orders'));
+    const profile = json<any>(await adeAsync(project, ['--json', 'profile', 'clean.orders']));
     assert.equal(profile.stored, true, 'read from the catalog, not computed again');
     assert.equal(profile.snapshotId, current);
     assert.equal(profile.rows, 3);
@@ -198,7 +185,7 @@ alerts:
     await until('one recovery per sink', () => forCheck(hook.got, 'accepted_values(status)').length === 2 && forCheck(chat.got, 'accepted_values(status)').length === 2);
     assert.equal(forCheck(hook.got, 'accepted_values(status)')[1]!.body.kind, 'recovered');
     assert.equal(forCheck(hook.got, 'accepted_values(status)')[1]!.body.alertId, open.body.alertId);
-    const alerts = json<any>(await adeAsync(project, '--json', 'alerts', '--all'));
+    const alerts = json<any>(await adeAsync(project, ['--json', 'alerts', '--all']));
     assert.equal(alerts.alerts.filter((a: any) => a.state === 'open').length, 0);
   });
 
@@ -210,19 +197,19 @@ alerts:
     const model = (max: number) =>
       writeFileSync(join(proj, 'models', 'model', 'small.sql'), `/*\nkind: report\nchecks:\n  - range: { column: amount, max: ${max} }\n*/\nSELECT order_id, amount FROM ref('clean.orders')\n`);
     writeFileSync(join(proj, 'models', 'report', 'n.sql'), "SELECT count(*) AS n FROM ref('model.small')\n");
-    assert.equal((await adeAsync(proj, '--as', 'engineer', 'load', csv('m1.csv', 'order_id,amount\n1,10\n2,12\n'), '--table', 'clean.orders')).code, 0);
+    assert.equal((await adeAsync(proj, ['--as', 'engineer', 'load', csv('m1.csv', 'order_id,amount\n1,10\n2,12\n'), '--table', 'clean.orders'])).code, 0);
     model(100);
-    assert.equal((await adeAsync(proj, '--as', 'engineer', 'run')).code, 0);
-    assert.equal((await adeAsync(proj, '--as', 'engineer', 'load', csv('m2.csv', 'order_id,amount\n3,500\n'), '--table', 'clean.orders')).code, 0);
+    assert.equal((await adeAsync(proj, ['--as', 'engineer', 'run'])).code, 0);
+    assert.equal((await adeAsync(proj, ['--as', 'engineer', 'load', csv('m2.csv', 'order_id,amount\n3,500\n'), '--table', 'clean.orders'])).code, 0);
     model(50);
-    const run = await adeAsync(proj, '--json', '--as', 'engineer', 'run');
+    const run = await adeAsync(proj, ['--json', '--as', 'engineer', 'run']);
     assert.equal(run.code, 1);
     const results = JSON.parse(run.stdout) as any[];
     assert.deepEqual(results.map((r) => [r.table, r.status]), [['model.small', 'failed'], ['report.n', 'skipped']]);
     assert.match(results[0].error, /blocked by its error checks: range\(amount\): 1 of 3 added rows/);
-    const rows = json<any[]>(await adeAsync(proj, '--json', 'sql', 'SELECT count(*) AS n, max(amount) AS hi FROM model.small'));
+    const rows = json<any[]>(await adeAsync(proj, ['--json', 'sql', 'SELECT count(*) AS n, max(amount) AS hi FROM model.small']));
     assert.deepEqual(rows, [{ n: 2, hi: 12 }], 'readers still see the last good build');
-    assert.equal(json<any[]>(await adeAsync(proj, '--json', 'quality', 'staged'))[0].table, 'model.small');
+    assert.equal(json<any[]>(await adeAsync(proj, ['--json', 'quality', 'staged']))[0].table, 'model.small');
   });
 
   it('should never fail a load because a receiver is down or hangs', async () => {
@@ -247,11 +234,11 @@ alerts:
     );
     process.env.ADE_TEST_GENIE = 'test-key';
     try {
-      const r = await adeAsync(other, '--json', '--as', 'engineer', 'load', csv('n1.csv', 'order_id,amount\n1,\n2,3\n'), '--table', 'clean.orders');
+      const r = await adeAsync(other, ['--json', '--as', 'engineer', 'load', csv('n1.csv', 'order_id,amount\n1,\n2,3\n'), '--table', 'clean.orders']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(json<any>(r).rows, 2, 'the rows landed');
       // The load returned while delivery had not even started: notices wait in the outbox for the background deliverer.
-      const queued = json<any>(await adeAsync(other, '--json', 'alerts', '--all'));
+      const queued = json<any>(await adeAsync(other, ['--json', 'alerts', '--all']));
       assert.equal(queued.alerts.length, 1);
       assert.equal(queued.notices.length, 2);
       // The background deliverer reaches the hanging receiver and gives up there; the dead one is refused. Both are left to retry later.

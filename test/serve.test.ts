@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
 import Database from 'better-sqlite3';
-import { BIN, type Ran } from './support/cli.js';
+import { adeAsync, BIN, type Ran } from './support/cli.js';
 
 describe('ade serve', () => {
   let dir: string;
@@ -21,15 +21,7 @@ describe('ade serve', () => {
   const tokens: Record<string, string> = {};
   const env = { ...process.env, NO_COLOR: '1', ADE_SERVER_SECRET: randomBytes(32).toString('hex'), ADE_KEYRING_FILE: '' };
 
-  const run = (...args: string[]): Promise<Ran> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: project, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+  const run = (...args: string[]): Promise<Ran> => adeAsync(project, args, env);
   const call = (path: string, opts: { token?: string; body?: unknown; method?: string } = {}) =>
     fetch(`${url}${path}`, {
       method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),

@@ -1,6 +1,6 @@
 // Running the built `ade` command in tests: a real process, its exit code and output.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export const BIN = new URL('../../packages/ade/bin/ade.js', import.meta.url).pathname;
 
@@ -20,4 +20,16 @@ export function ade(cwd: string, ...args: string[]): Ran {
 export function json<T = any>(r: Ran): T {
   assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
+}
+
+/** Runs `ade <args>` in `cwd` without blocking this process (servers in the test keep answering), with `env` (no colour). */
+export function adeAsync(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }

@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError, PermissionError, ValidationError } from '../kernel/index.js';
+import { jsonDepth, NotFoundError, PermissionError, ValidationError } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
 import { QualityService } from '../quality/quality-service.js';
 import { openTempLake } from '../test-support/temp-lake.js';
 import { issueToken } from './api-tokens.js';
 import { httpError } from './http-errors.js';
-import { createApiServer, jsonDepth } from './server.js';
+import { createApiServer } from './server.js';
 
 describe('jsonDepth', () => {
   it('should count nesting outside strings only', () => {

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Writable } from 'node:stream';
 import { writeArrow } from '../engine/index.js';
-import { formatTableRef, NotFoundError, parseTableRef, PermissionError, readableZones, RESTRICTED_ZONES, roleAtLeast, ValidationError, type Principal } from '../kernel/index.js';
+import { formatTableRef, jsonDepth, NotFoundError, parseTableRef, PermissionError, readableZones, RESTRICTED_ZONES, roleAtLeast, ValidationError, type Principal } from '../kernel/index.js';
 import { loadModels, ModelGraph, runModels } from '../models/index.js';
 import { mentionsTable, type Lake } from '../lake/index.js';
 import type { QualityService } from '../quality/quality-service.js';
@@ -330,21 +330,4 @@ async function stream(reply: FastifyReply, session: Awaited<ReturnType<Lake['ses
 async function modelGraph(lake: Lake, dir: string): Promise<ModelGraph> {
   const tables = new Set((await lake.catalog.listTables()).map((t) => formatTableRef(t)));
   return new ModelGraph(await loadModels(dir), tables);
-}
-
-/** How deep arrays and objects nest in JSON text (strings skipped), without parsing it. */
-export function jsonDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) max = Math.max(max, ++depth);
-    else if (c === 125 || c === 93) depth--;
-  }
-  return max;
 }

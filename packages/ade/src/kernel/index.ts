@@ -7,3 +7,4 @@ export * from './zones.js';
 export * from './roles.js';
 export * from './async-mutex.js';
 export * from './durations.js';
+export { jsonDepth } from './json-depth.js';

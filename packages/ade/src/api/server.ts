@@ -98,14 +98,22 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: limits.bodyLimit }, (_request, body, done) => done(null, body));
 
   const buckets = new Map<string, { tokens: number; at: number }>();
+  const touched = new Map<string, number>();
   const collectorPath = (path: string) => /^\/v1\/(track|identify|page|screen|group|alias|batch)$/.test(path) || path.startsWith('/v1/events/');
   app.addHook('onRequest', async (request: Authed, reply) => {
     const path = request.url.split('?')[0]!;
     if (open.has(path)) return;
-    request.principal = await authenticate(lake.catalog, deps.secret, request.headers.authorization, collectorPath(path) ? 'ingest' : 'api');
-    void lake.catalog.touchApiToken(request.principal.tokenId).catch(() => undefined);
-    // A token bucket per token: `burst` requests at once, `requestsPerSecond` sustained.
+    const collecting = collectorPath(path);
+    request.principal = await authenticate(lake.catalog, deps.secret, request.headers.authorization, collecting ? 'ingest' : 'api');
+    // Last use is recorded at most once a minute per token, so requests do not each take the catalog's write lock.
     const now = Date.now();
+    if (now - (touched.get(request.principal.tokenId) ?? 0) > 60_000) {
+      touched.set(request.principal.tokenId, now);
+      void lake.catalog.touchApiToken(request.principal.tokenId).catch(() => undefined);
+    }
+    // Event senders are held back by the buffer's disk budget (429 when full), not by a request rate.
+    if (collecting) return;
+    // A token bucket per token: `burst` requests at once, `requestsPerSecond` sustained.
     const b = buckets.get(request.principal.tokenId) ?? { tokens: limits.burst, at: now };
     b.tokens = Math.min(limits.burst, b.tokens + ((now - b.at) / 1000) * limits.requestsPerSecond);
     b.at = now;

@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import type { ObjectStore } from '../storage/index.js';
-import { assertCanWrite, formatTableRef, uuidv7, ValidationError, type Principal, type TableRef } from '../kernel/index.js';
+import { assertCanWrite, formatTableRef, processAlive, uuidv7, ValidationError, type Principal, type TableRef } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
 import { hmacPads, Tokenizer, validateKeyring, type Keyring } from '../privacy/index.js';
 import { IngestError } from './errors.js';
@@ -133,10 +133,21 @@ const LEASE_MS = 5 * 60_000;
  * died expires after LEASE_MS.
  */
 export async function withIngestLease<T>(lake: Lake, principal: Principal, source: string, work: () => Promise<T>): Promise<T> {
-  const owner = `${principal.name}:${uuidv7()}`;
-  const got = await lake.catalog.acquireIngestLease(source, owner, LEASE_MS);
+  // `<principal>:<host>:<pid>:<uuid>`: a lease held by a process on this machine that no longer runs (killed) is taken over at once.
+  const owner = `${principal.name}:${hostname()}:${process.pid}:${uuidv7()}`;
+  let got = await lake.catalog.acquireIngestLease(source, owner, LEASE_MS);
   if (got.owner !== owner) {
-    throw new IngestError('ingest.busy', `source ${source} is being ingested by another process (${got.owner.split(':').slice(0, -1).join(':')})`, {
+    const parts = got.owner.split(':');
+    const [host, pid] = [parts.at(-3), Number(parts.at(-2))];
+    if (parts.length >= 4 && host === hostname() && Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) {
+      await lake.catalog.releaseIngestLease(source, got.owner);
+      got = await lake.catalog.acquireIngestLease(source, owner, LEASE_MS);
+    }
+  }
+  if (got.owner !== owner) {
+    const parts = got.owner.split(':');
+    const holder = parts.length >= 4 ? `${parts.slice(0, -3).join(':')} on ${parts.at(-3)}, pid ${parts.at(-2)}` : parts.slice(0, -1).join(':');
+    throw new IngestError('ingest.busy', `source ${source} is being ingested by another process (${holder})`, {
       hint: `try again when it is done; its lease ends at ${got.expiresAt.toISOString()} unless renewed`,
       retryable: true,
     });

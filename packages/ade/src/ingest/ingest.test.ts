@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -239,6 +240,14 @@ describe('ingest', () => {
     // An expired lease (its holder stopped renewing) does not block.
     await lake.catalog.acquireIngestLease('leased', 'crashed:1', -1);
     assert.equal((await run(src, [await file(ndjson([{ id: 2 }]))])).rowsWritten, 1);
+    // Nor does a live lease whose holder was a process on this machine that no longer runs (killed mid-ingest).
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    await lake.catalog.acquireIngestLease('leased', `collector:${hostname()}:${gone.stdout}:0190`, 60_000);
+    assert.equal((await run(src, [await file(ndjson([{ id: 3 }]))])).rowsWritten, 1);
+    // A live holder on this machine still blocks.
+    await lake.catalog.acquireIngestLease('leased', `other:${hostname()}:${process.ppid}:0191`, 60_000);
+    await assert.rejects(run(src, [await file(ndjson([{ id: 4 }]))]), (e: Error & { code?: string }) => e.code === 'ingest.busy' && /other on .*, pid/.test(e.message));
+    await lake.catalog.releaseIngestLease('leased', `other:${hostname()}:${process.ppid}:0191`);
   });
 
   it('should refuse to run without a key or with a known default key, before touching anything', async () => {

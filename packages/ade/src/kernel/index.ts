@@ -8,3 +8,4 @@ export * from './roles.js';
 export * from './async-mutex.js';
 export * from './durations.js';
 export { jsonDepth } from './json-depth.js';
+export { processAlive } from './process-alive.js';

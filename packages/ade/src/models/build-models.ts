@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AdeError, assertCanRead, formatTableRef, parseTableRef, quoteIdent, quoteList, quoteLiteral, uuidv5, uuidv7, type Principal } from '../kernel/index.js';
+import { AdeError, assertCanRead, formatTableRef, parseTableRef, quoteIdent, quoteList, quoteLiteral, processAlive, uuidv5, uuidv7, type Principal } from '../kernel/index.js';
 import type { Lake, WriteResult } from '../lake/index.js';
 import { dayBindings, dayWork, describeDays, factBatchId, factWork, type DayWork, type FactWork } from './model-work.js';
 import type { ModelGraph } from './model-graph.js';
@@ -274,15 +274,6 @@ export async function closeAbandonedRuns(lake: Lake): Promise<number> {
   return closed;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, owned by someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** One model's build, written and committed atomically according to its kind. */
 async function buildModel(lake: Lake, principal: Principal, model: SqlModel, plan: ModelPlan): Promise<WriteResult> {

@@ -47,8 +47,8 @@ export async function serveCommand(opts: ServeOptions, env: Readonly<Record<stri
       onError: (e, request) => process.stderr.write(`error in ${request}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
     });
     const url = await app.listen({ host, port });
-    ctx.out.result({ url, host, port: (app.server.address() as { port: number }).port, pid: process.pid }, () => `ade serve: listening on ${url} (Ctrl-C stops it)`);
-    await new Promise<void>((resolve) => {
+    // Signals are handled before the URL is announced: whoever reads it may stop the server at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
@@ -65,6 +65,8 @@ export async function serveCommand(opts: ServeOptions, env: Readonly<Record<stri
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
     });
+    ctx.out.result({ url, host, port: (app.server.address() as { port: number }).port, pid: process.pid }, () => `ade serve: listening on ${url} (Ctrl-C stops it)`);
+    await stopped;
     await ctx.quality.drain();
   } finally {
     await ctx.lake.close();

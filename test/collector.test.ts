@@ -4,15 +4,14 @@
 // messageId) in clean.<source> through the privacy path, and a SIGTERM
 // flushes what is buffered.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { Analytics } from '@segment/analytics-node';
-import { adeAsync, BIN, type Ran } from './support/cli.js';
+import { adeAsync, startServer, type Ran } from './support/cli.js';
 
 describe('the event collector', () => {
   let dir: string;
@@ -25,13 +24,7 @@ describe('the event collector', () => {
 
   const run = (...args: string[]): Promise<Ran> => adeAsync(project, args, env);
   const start = async () => {
-    server = spawn(process.execPath, [BIN, '--json', 'serve', '--port', '0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    for await (const line of createInterface({ input: server.stdout! })) {
-      text += line;
-      if (line.startsWith('}')) break;
-    }
-    url = JSON.parse(text).url;
+    ({ server, url } = await startServer(project, env));
   };
   const stop = async (signal: NodeJS.Signals) => {
     const exited = new Promise<number | null>((r) => server!.on('exit', (code) => r(code)));
@@ -54,7 +47,7 @@ describe('the event collector', () => {
     dir = mkdtempSync(join(tmpdir(), 'ade-collector-'));
     project = join(dir, 'p');
     env.ADE_KEYRING_FILE = join(dir, 'keys.json');
-    await new Promise((r) => spawn(process.execPath, [BIN, 'init', 'p'], { cwd: dir, env }).on('close', r));
+    assert.equal((await adeAsync(dir, ['init', 'p'], env)).code, 0);
     const yaml = join(project, 'ade.yaml');
     writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/granted_roles: \[[^\]]*\]/, 'granted_roles: [analyst, engineer, admin]'));
     appendFileSync(

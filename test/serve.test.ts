@@ -2,16 +2,15 @@
 // real HTTP. Health is open; everything else needs a token and follows its
 // role; errors have one shape; a SIGTERM stops the server cleanly.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
 import Database from 'better-sqlite3';
-import { adeAsync, BIN, type Ran } from './support/cli.js';
+import { adeAsync, startServer, type Ran } from './support/cli.js';
 
 describe('ade serve', () => {
   let dir: string;
@@ -34,7 +33,7 @@ describe('ade serve', () => {
     dir = mkdtempSync(join(tmpdir(), 'ade-serve-'));
     project = join(dir, 'p');
     env.ADE_KEYRING_FILE = join(dir, 'keys.json');
-    assert.equal((await new Promise<number>((r) => spawn(process.execPath, [BIN, 'init', 'p'], { cwd: dir, env }).on('close', (c) => r(c ?? -1)))), 0);
+    assert.equal((await adeAsync(dir, ['init', 'p'], env)).code, 0);
     const yaml = join(project, 'ade.yaml');
     writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/granted_roles: \[[^\]]*\]/, 'granted_roles: [analyst, engineer, admin]'));
     writeFileSync(join(dir, 'orders.csv'), 'order_id,amount\n1,10\n2,20\n3,30\n');
@@ -49,14 +48,7 @@ describe('ade serve', () => {
       assert.equal(r.code, 0, r.stderr);
       tokens[role] = JSON.parse(r.stdout).token;
     }
-    server = spawn(process.execPath, [BIN, '--json', 'serve', '--port', '0'], { cwd: project, env });
-    const lines = createInterface({ input: server.stdout! });
-    let text = '';
-    for await (const line of lines) {
-      text += line;
-      if (line.startsWith('}')) break;
-    }
-    url = JSON.parse(text).url;
+    ({ server, url } = await startServer(project, env));
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   });
 

@@ -1,6 +1,7 @@
 // Running the built `ade` command in tests: a real process, its exit code and output.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 
 export const BIN = new URL('../../packages/ade/bin/ade.js', import.meta.url).pathname;
 
@@ -32,4 +33,15 @@ export function adeAsync(cwd: string, args: readonly string[], env: NodeJS.Proce
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** Starts `ade --json serve --port 0` in `cwd` and resolves once it listens, with its URL (its stderr goes to this process's). */
+export async function startServer(cwd: string, env: NodeJS.ProcessEnv): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(process.execPath, [BIN, '--json', 'serve', '--port', '0'], { cwd, env: { ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  for await (const line of createInterface({ input: server.stdout! })) {
+    text += line;
+    if (line.startsWith('}')) break;
+  }
+  return { server, url: (JSON.parse(text) as { url: string }).url };
 }

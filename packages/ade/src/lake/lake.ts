@@ -538,7 +538,8 @@ export class Lake {
         await this.store.putFile(keys[i]!, file.localPath);
       }
       if (this.#gate) {
-        verdict = await this.#gate.audit(await this.#stagedWrite(principal, p, keys));
+        const staged = await this.#stagedWrite(principal, p, keys);
+        verdict = await this.#gate.audit(staged);
         if (verdict?.blocked) {
           const stagedId = uuidv7();
           await this.catalog.createStagedSnapshot({
@@ -554,7 +555,7 @@ export class Lake {
               ...(f.partition !== undefined ? { partition: f.partition } : {}),
               ...(f.batchId !== undefined ? { batchId: f.batchId } : {}),
             })),
-            removedPaths: (await this.#removedFiles(p)).map((f) => f.path),
+            removedPaths: staged.removedPaths,
             columns: p.columns,
             reason: verdict.reason ?? 'an error check failed',
             committer: principal.name,
@@ -621,23 +622,19 @@ export class Lake {
     }
   }
 
-  /** The current files a publish removes: all (replace), those of the named batches or partitions (overwrite), none (append). */
-  async #removedFiles(p: { table: TableRef; operation: string; baseSnapshotId: number | null; removeBatchIds?: readonly string[] | undefined; removePartitions?: readonly string[] | undefined }) {
-    if (p.baseSnapshotId === null || p.operation === 'append') return [];
-    const current = await this.catalog.files(p.table, { snapshotId: p.baseSnapshotId });
-    if (p.operation === 'replace') return current;
-    const batches = new Set(p.removeBatchIds ?? []);
-    const partitions = new Set(p.removePartitions ?? []);
-    return current.filter((f) => (f.batchId !== undefined && batches.has(f.batchId)) || (f.partition !== undefined && partitions.has(f.partition)));
-  }
-
   async #stagedWrite(
     principal: Principal,
     p: PublishRequest,
     keys: readonly string[],
   ): Promise<StagedWrite> {
+    // The base snapshot's files, read once: a replace removes them all, an overwrite those of the named batches or
+    // partitions, an append none.
     const current = p.baseSnapshotId === null ? [] : await this.catalog.files(p.table, { snapshotId: p.baseSnapshotId });
-    const removed = new Set((await this.#removedFiles(p)).map((f) => f.path));
+    const batches = new Set(p.removeBatchIds ?? []);
+    const partitions = new Set(p.removePartitions ?? []);
+    const removes = (f: (typeof current)[number]) =>
+      p.operation === 'replace' || (p.operation === 'overwrite' && ((f.batchId !== undefined && batches.has(f.batchId)) || (f.partition !== undefined && partitions.has(f.partition))));
+    const removed = new Set(current.filter(removes).map((f) => f.path));
     const keptFiles = current.filter((f) => !removed.has(f.path));
     return {
       table: p.table,

@@ -5,7 +5,7 @@ import { sinkAccepts, type AlertNotice, type SinkConfig } from './alert-sinks.js
 import { deliverNotice, type DeliveryPolicy } from './deliver-alert.js';
 import type { MetricPoint } from './detect-anomaly.js';
 import type { CheckDef } from './parse-checks.js';
-import { profileDays, profileTable } from './profile-table.js';
+import { profileDays, profileTable, type TableProfile } from './profile-table.js';
 import { QUALITY_PRINCIPAL, runChecks, type CheckOutcome, type CheckTarget } from './run-checks.js';
 import { indexTable } from './search-documents.js';
 
@@ -243,17 +243,17 @@ export class QualityService {
 
   /**
    * Profiles one snapshot now (and the days it wrote, read from the files it
-   * added), unless its profile is stored already; refreshes the table's search
-   * documents. For snapshots another process committed.
+   * added) and stores it, unless its profile is stored already (then:
+   * undefined); refreshes the table's search documents. For snapshots another
+   * process committed, or that were never profiled.
    */
-  async profileSnapshot(table: TableRef, snapshotId: number): Promise<boolean> {
+  async profileSnapshot(table: TableRef, snapshotId: number): Promise<TableProfile | undefined> {
     const name = formatTableRef(table);
-    if ((await this.#lake.catalog.listProfiles(name, { snapshotId, scope: 'table', limit: 1 })).length) return false;
+    if ((await this.#lake.catalog.listProfiles(name, { snapshotId, scope: 'table', limit: 1 })).length) return undefined;
     const pinned = await this.#lake.catalog.pin(table, { snapshotId });
     const seq = pinned.snapshot?.seq;
     const partitions = [...new Set(pinned.files.filter((f) => f.addedSeq === seq && f.partition !== undefined).map((f) => f.partition!))];
-    await this.#profile(table, snapshotId, partitions);
-    return true;
+    return this.#profile(table, snapshotId, partitions);
   }
 
   readonly #onCommit: CommitListener = (event) => {
@@ -261,15 +261,17 @@ export class QualityService {
       this.#pending.push({ table: event.table, snapshotId: event.snapshot.id });
       return;
     }
-    this.#background = this.#background.then(() =>
-      this.#profile(event.table, event.snapshot.id, event.partitions).catch((e: unknown) =>
-        this.#config.onWarning?.(`profiling ${formatTableRef(event.table)} failed (the write itself succeeded): ${messageOf(e)}`),
-      ),
-    );
+    this.#background = this.#background.then(async () => {
+      try {
+        await this.#profile(event.table, event.snapshot.id, event.partitions);
+      } catch (e) {
+        this.#config.onWarning?.(`profiling ${formatTableRef(event.table)} failed (the write itself succeeded): ${messageOf(e)}`);
+      }
+    });
   };
 
   /** Profiles a new snapshot (and the days it wrote), stores the profiles, and refreshes the table's search documents. */
-  async #profile(ref: TableRef, snapshotId: number, partitions: readonly string[]): Promise<void> {
+  async #profile(ref: TableRef, snapshotId: number, partitions: readonly string[]): Promise<TableProfile> {
     const name = formatTableRef(ref);
     const profile = await profileTable(this.#lake, QUALITY_PRINCIPAL, ref, { snapshotId });
     await this.#lake.catalog.putProfile({ table: name, snapshotId, scope: 'table', rows: profile.rows, profile });
@@ -280,6 +282,7 @@ export class QualityService {
       }
     }
     await indexTable(this.#lake.catalog, ref);
+    return profile;
   }
 
   /** Waits for background profiling to finish. */

@@ -21,10 +21,10 @@ export async function profileCommand(ctx: CommandContext, ref: string, opts: { s
     : undefined;
   let p: TableProfile & { stored?: boolean };
   if (stored) p = { ...(stored.profile as TableProfile), stored: true };
-  else {
-    p = await profileTable(ctx.lake, ctx.principal, table, pinned.snapshot ? { snapshotId: pinned.snapshot.id } : {});
-    if (p.snapshotId !== undefined) await ctx.lake.catalog.putProfile({ table: p.table, snapshotId: p.snapshotId, scope: 'table', rows: p.rows, profile: p });
-  }
+  else if (!pinned.snapshot) p = await profileTable(ctx.lake, ctx.principal, table);
+  // Not profiled yet (say, before quality.profile was on): profiled and stored now, as a commit would have been.
+  // (Undefined only when another process stored it in the meantime: then it is computed here once more.)
+  else p = (await ctx.quality.profileSnapshot(table, pinned.snapshot.id)) ?? (await profileTable(ctx.lake, ctx.principal, table, { snapshotId: pinned.snapshot.id }));
   const short = (v: unknown, n = 24) => {
     if (v === undefined || v === null) return '';
     const s = String(v);

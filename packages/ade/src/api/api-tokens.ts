@@ -9,8 +9,11 @@ export const MIN_SECRET_CHARS = 32;
 
 /** An unauthenticated or unauthorised request. */
 export class AuthError extends AdeError {
-  constructor(message: string, hint = 'send `Authorization: Bearer <token>` with a token from `ade tokens create`') {
+  /** Who presented the token, when it is a valid token of the wrong kind (the audit log names it). */
+  readonly actor: string | undefined;
+  constructor(message: string, hint = 'send `Authorization: Bearer <token>` with a token from `ade tokens create`', actor?: string) {
     super('auth.unauthenticated', message, { hint });
+    this.actor = actor;
   }
 }
 
@@ -78,7 +81,7 @@ export async function authenticate(
   const actual = Buffer.from(hashOf(secret, parts[2]!), 'hex');
   if (!stored || !timingSafeEqual(expected, actual)) throw new AuthError('the token is not valid');
   if (stored.revokedAt) throw new AuthError('the token was revoked', 'ask an admin for a new one');
-  if (want === 'api' && stored.source) throw new AuthError('an ingest key only sends events', 'use an API token (ade tokens create --role …) for this route');
-  if (want === 'ingest' && !stored.source) throw new AuthError('this route takes a source\'s write key', 'create one with `ade tokens create --ingest <source> --name … --as admin`');
+  if (want === 'api' && stored.source) throw new AuthError('an ingest key only sends events', 'use an API token (ade tokens create --role …) for this route', `token:${stored.name}`);
+  if (want === 'ingest' && !stored.source) throw new AuthError('this route takes a source\'s write key', 'create one with `ade tokens create --ingest <source> --name … --as admin`', `token:${stored.name}`);
   return { name: `token:${stored.name}`, role: stored.role, tokenId: stored.id, ...(stored.source ? { source: stored.source } : {}) };
 }

@@ -13,7 +13,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'ade', version, description: 'The ade HTTP API. Every route but /health and /ready needs `Authorization: Bearer <token>` (`ade tokens create`); what a token may read follows its role.' },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, writeKey: { type: 'http', scheme: 'basic', description: "a source's write key as the user name, no password" } },
       schemas: {
         Error: {
           type: 'object',
@@ -44,6 +44,27 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: json('ranked hits'),
         },
       },
+      '/v1/lineage/{table}': { get: { summary: "a table's model (file, kind, inputs), upstream and downstream tables", parameters: [table], responses: json('lineage') } },
+      '/v1/runs': {
+        get: {
+          summary: 'runs in the ledger (model builds, ingests), newest first',
+          parameters: [
+            { name: 'kind', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } },
+          ],
+          responses: json('runs'),
+        },
+        post: {
+          summary: 'build models in the background (engineer)',
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { select: { type: 'array', items: { type: 'string' } }, fullRefresh: { type: 'boolean' } } } } } },
+          responses: { '202': { description: 'accepted; GET /v1/runs shows the builds' }, ...errors },
+        },
+      },
+      '/v1/runs/{id}': { get: { summary: 'one run: state, timings, rows, error and hint', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: json('the run') } },
+      ...collectorPaths(errors),
+      '/v1/audit': {
+        get: { summary: 'the newest audit events, newest first (admin)', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', maximum: 10000 } }], responses: json('audit events') },
+      },
       '/v1/query': {
         post: {
           summary: 'run one SELECT as the token\'s role; the result is streamed',
@@ -71,4 +92,30 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
     },
   };
+}
+
+/** The collector's routes: Segment's tracking API and arbitrary events, with a source's write key (basic auth user name, as Segment sends it). */
+function collectorPaths(errors: Record<string, unknown>): Record<string, unknown> {
+  const accepted = {
+    '200': { description: 'the events are durably buffered', content: { 'application/json': { schema: { type: 'object', properties: { success: { type: 'boolean' }, events: { type: 'integer' } } } } } },
+    '413': { description: 'the request is over 500 KiB' },
+    '429': { description: "the buffer's disk budget is full; retry after Retry-After seconds" },
+    ...errors,
+  };
+  const body = { required: true, content: { 'application/json': { schema: { type: 'object' } } } };
+  const security = [{ writeKey: [] }, { bearer: [] }];
+  const paths: Record<string, unknown> = {};
+  for (const type of ['track', 'identify', 'page', 'screen', 'group', 'alias', 'batch']) {
+    paths[`/v1/${type}`] = { post: { summary: `Segment ${type}${type === 'batch' ? ' (up to 500 KiB of calls)' : ''}`, security, requestBody: body, responses: accepted } };
+  }
+  paths['/v1/events/{stream}'] = {
+    post: {
+      summary: 'arbitrary events: a JSON array or NDJSON, into clean.<stream>',
+      security,
+      parameters: [{ name: 'stream', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'array' } }, 'application/x-ndjson': {} } },
+      responses: accepted,
+    },
+  };
+  return paths;
 }

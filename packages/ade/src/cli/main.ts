@@ -129,7 +129,9 @@ Examples:
     .description('the HTTP API (health, OpenAPI, tables, profiles, checks, search, SQL) on 127.0.0.1 until SIGTERM/SIGINT; needs server.secret_env and a keyring')
     .option('--host <host>', 'interface to bind (default server.host, 127.0.0.1)')
     .option('--port <port>', 'port (default server.port, 7300; 0 picks a free one)')
-    .action(async (o: { host?: string; port?: string }, cmd: Command) => {
+    .addOption(new Option('--headers-timeout <duration>').hideHelp())
+    .addOption(new Option('--bench-endpoints').hideHelp())
+    .action(async (o: { host?: string; port?: string; headersTimeout?: string; benchEndpoints?: boolean }, cmd: Command) => {
       await (await import('./commands/serve.js')).serveCommand({ ...g(cmd), ...o }, process.env, program.version() ?? '0.0.0');
     });
 
@@ -286,8 +288,10 @@ Examples:
     .command('keys')
     .description('the keyring of tokenisation keys, kept outside the lake and the catalog (engineer)');
   const keysAction = (action: 'create' | 'rotate' | 'list') => async (_o: unknown, cmd: Command) => {
-    const { openProjectContext } = await import('./context.js');
-    await (await import('./commands/keys.js')).keysCommand(openProjectContext(g(cmd)), action, process.env);
+    const { keysCommand } = await import('./commands/keys.js');
+    if (action === 'list') return keysCommand((await import('./context.js')).openProjectContext(g(cmd)), action, process.env);
+    // Creating and rotating keys are recorded in the catalog's audit log.
+    return withContext(g(cmd), (ctx) => keysCommand(ctx, action, process.env, (e) => ctx.lake.catalog.audit(e)));
   };
   keys.command('create').description('create the keyring with one random key (never overwrites)').action(keysAction('create'));
   keys.command('rotate').description('add a new random key and make it active; older keys stay to rebuild old tokens').action(keysAction('rotate'));

@@ -23,6 +23,7 @@ import {
   NotFoundError,
   quoteIdent,
   readableZones,
+  RESTRICTED_ZONES,
   systemClock,
   uuidv7,
   type Clock,
@@ -320,6 +321,16 @@ export class Lake {
       if (!out.some((b) => `${b.zone}.${b.name}` === name)) {
         throw new NotFoundError('table', name, { hint: 'check the table name and that your role may read its zone' });
       }
+    }
+    // Every read of a restricted zone (raw, quarantine, archive) by a query goes into the audit log, whatever the door (CLI, API).
+    const restricted = read.forSql === undefined ? [] : out.filter((b) => (RESTRICTED_ZONES as readonly string[]).includes(b.zone));
+    if (restricted.length) {
+      await this.catalog.audit({
+        actor: principal.name,
+        action: 'query.restricted_read',
+        target: restricted.map((b) => `${b.zone}.${b.name}`).join(','),
+        details: { role: principal.role, sql: read.forSql!.slice(0, 2000) },
+      });
     }
     return out;
   }

@@ -214,6 +214,13 @@ export async function runModels(
       const written = await buildModel(lake, principal, model, plan);
       const seconds = (performance.now() - started) / 1000;
       await lake.catalog.updateRun(run.id, { state: 'succeeded', info: { rows: written.rows, snapshot: written.snapshot.id, batch: written.batchId, seconds } });
+      // A model publish is an audited act: who published which snapshot of which table, from which code.
+      await lake.catalog.audit({
+        actor: principal.name,
+        action: 'model.publish',
+        target: table,
+        details: { snapshot: written.snapshot.id, batch: written.batchId, rows: written.rows, file: model.file, codeVersion: model.codeVersion, run: run.id },
+      });
       record({ table, status: 'built', reasons: plan.reasons, rows: written.rows, snapshot: written.snapshot.id, seconds, runId: run.id });
     } catch (e) {
       const error = e instanceof Error ? e.message.split('\n')[0]! : String(e);

@@ -6,8 +6,14 @@ import { renderTable } from '../output.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `ade keys create | rotate | list`: manage the keyring file. Prints ids and times, never key material. */
-export async function keysCommand(ctx: ProjectContext, action: 'create' | 'rotate' | 'list', env: Env): Promise<void> {
+/** Records an admin act in the catalog's audit log. */
+type Audit = (event: { actor: string; action: string; target: string; details: Record<string, unknown> }) => Promise<unknown>;
+
+/**
+ * `ade keys create | rotate | list`: manage the keyring file. Prints ids and
+ * times, never key material. Creating and rotating are audited.
+ */
+export async function keysCommand(ctx: ProjectContext, action: 'create' | 'rotate' | 'list', env: Env, audit?: Audit): Promise<void> {
   if (!roleAtLeast(ctx.principal.role, 'engineer')) {
     throw new PermissionError('ade keys manages tokenisation keys and needs the engineer role', { hint: `run \`ade keys ${action} --as engineer\`` });
   }
@@ -24,6 +30,7 @@ export async function keysCommand(ctx: ProjectContext, action: 'create' | 'rotat
   }
   if (action === 'create') {
     const d = createKeyring(location.path, { source: location.source });
+    await audit?.({ actor: ctx.principal.name, action: 'keys.create', target: d.location, details: { active: d.active } });
     ctx.out.result({ ...d, created: d.active }, () =>
       [
         `created keyring ${d.location} with key ${d.active} (active)`,
@@ -33,6 +40,7 @@ export async function keysCommand(ctx: ProjectContext, action: 'create' | 'rotat
     return;
   }
   const d = rotateKeyring(location.path, { source: location.source });
+  await audit?.({ actor: ctx.principal.name, action: 'keys.rotate', target: d.location, details: { active: d.added } });
   ctx.out.result(d, () => `added key ${d.added}, now active; older keys are kept to rebuild old tokens\n${table(d)}`);
 }
 

@@ -138,4 +138,28 @@ sources:
     const [late] = await rows(`SELECT count(*) AS n FROM clean.web WHERE message_id = 'late-1'`);
     assert.equal(late.n, 1);
   });
+
+  it('should answer 429 with Retry-After past the disk budget, and still land every event it acknowledged', async () => {
+    const yaml = join(project, 'ade.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('flush_interval: 1h', 'flush_interval: 1h\n  max_disk: 64KB'));
+    await start();
+    const acked: string[] = [];
+    let full: { retryAfter: number; body: { error: { code: string; hint: string } } } | undefined;
+    for (let i = 0; i < 200 && !full; i++) {
+      const batch = Array.from({ length: 10 }, (_, j) => ({ type: 'track', userId: `bp-${i}`, event: 'Pressure', messageId: `bp-${i}-${j}`, properties: { pad: 'x'.repeat(300) } }));
+      const res = await post('/v1/batch', { batch });
+      const text = await res.text();
+      if (res.status === 200) acked.push(...batch.map((e) => e.messageId));
+      else if (res.status === 429) full = { retryAfter: Number(res.headers.get('retry-after')), body: JSON.parse(text) };
+      else assert.fail(`unexpected ${res.status}: ${text}`);
+    }
+    assert.ok(full, 'the buffer filled up and said so');
+    assert.ok(full.retryAfter >= 1, 'with a Retry-After');
+    const body = full.body;
+    assert.equal(body.error.code, 'collector.buffer_full');
+    assert.ok(acked.length > 0 && acked.length < 2000, `some batches were taken before the budget ran out (${acked.length} events)`);
+    assert.equal(await stop('SIGTERM'), 0);
+    const [landed] = await rows(`SELECT count(DISTINCT message_id) AS n FROM clean.web WHERE message_id LIKE 'bp-%'`);
+    assert.equal(landed.n, acked.length, 'every acknowledged event landed, once');
+  });
 });

@@ -171,9 +171,15 @@ describe('ade demo', () => {
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     };
     try {
-      const report = json(run(dir, '--json', 'demo', 'demo', '--scale', 'small'));
+      const report = json(run(dir, '--json', 'demo', 'demo', '--scale', 'small', '--no-serve'));
       const project = join(dir, 'demo');
       assert.equal(report.sandbox.refused, true);
+      // Live data went through the server over HTTP: the next day's app events through the collector, and the
+      // app's accounts change stream through /v1/cdc, shuffled and with a request sent twice, applied by a current model.
+      assert.ok(report.collector.requests >= 1 && report.collector.events === report.quality.events.rows, JSON.stringify(report.collector));
+      assert.ok(report.changes.created > 0 && report.changes.updated > 0 && report.changes.deleted > 0, JSON.stringify(report.changes));
+      assert.equal(report.changes.accounts, report.changes.expected);
+      assert.equal(report.changes.accounts, report.changes.snapshot + report.changes.created - report.changes.deleted);
       assert.deepEqual(report.answers.map((a: any) => a.id), ['monthly_revenue', 'top_products', 'funnel', 'repeat_rate', 'revenue_by_country', 'sessions_by_device', 'support_topics']);
       for (const a of report.answers) assert.ok(a.rows.length > 0, a.id);
       // Every file went through ingest: the truncated event line is in quarantine, resent events were dropped,
@@ -190,8 +196,8 @@ describe('ade demo', () => {
       const byCountry = report.answers.find((a: any) => a.id === 'revenue_by_country').rows.reduce((s: number, row: any) => s + row.revenue, 0);
       assert.ok(Math.abs(byCountry - revenue) < 0.05, `${byCountry} vs ${revenue}`);
       const tables = json<any[]>(run(project, '--json', 'tables')).map((t) => t.table);
-      const models = ['model.customer_d', 'model.event_f', 'model.order_f', 'model.order_item_f', 'model.product_d', 'model.session_day_d', 'report.customer_360', 'report.daily_product_revenue'];
-      assert.deepEqual(tables.sort(), ['clean.customers', 'clean.events', 'clean.orders', 'clean.products', 'clean.support', ...models]);
+      const models = ['model.account_current', 'model.customer_d', 'model.event_f', 'model.order_f', 'model.order_item_f', 'model.product_d', 'model.session_day_d', 'report.customer_360', 'report.daily_product_revenue'];
+      assert.deepEqual(tables.sort(), ['clean.account_changes', 'clean.customers', 'clean.events', 'clean.orders', 'clean.products', 'clean.support', ...models]);
       // The demo's models, built by `ade run`'s builder: every one built, with row counts that follow from the data.
       const built = new Map<string, any>(report.models.map((m: any) => [m.table, m]));
       assert.deepEqual([...built.keys()].sort(), models);

@@ -57,6 +57,9 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/alias', body: { userId: 'u1', previousId: 'a1', messageId: 'authz-6' }, allow: 'ingest' },
   { method: 'POST', path: '/v1/batch', body: { batch: [{ ...event, type: 'track', messageId: 'authz-7' }] }, allow: 'ingest' },
   { method: 'POST', path: '/v1/events/web', body: [{ ...event, messageId: 'authz-8' }], allow: 'ingest' },
+  // web is not a cdc source: its write key gets past auth and is told so (400); every other caller is denied first.
+  { method: 'POST', path: '/v1/cdc/web', body: [], allow: 'ingest', ok: 400 },
+  { method: 'GET', path: '/v1/schedules', allow: 'analyst' },
 ];
 
 /** What `caller` should get on `route`: its success status, or the denial (401 who are you, 403 you may not). */
@@ -113,7 +116,7 @@ describe('ade serve: the authorization matrix', () => {
 
   it('should cover every route the server describes', async () => {
     const doc = (await (await fetch(`${url}/openapi.json`, { headers: { authorization: `Bearer ${tokens.viewer}` } })).json()) as { paths: Record<string, Record<string, unknown>> };
-    const covered = new Set(ROUTES.map((r) => `${r.method} ${r.path.split('?')[0]!.replace(/\/(clean|raw|report)\.[a-z_]+/, '/{table}').replace(/\/events\/web$/, '/events/{stream}').replace(/\/runs\/[0-9a-f-]{36}$/, '/runs/{id}')}`));
+    const covered = new Set(ROUTES.map((r) => `${r.method} ${r.path.split('?')[0]!.replace(/\/(clean|raw|report)\.[a-z_]+/, '/{table}').replace(/\/(events|cdc)\/web$/, '/$1/{stream}').replace(/\/runs\/[0-9a-f-]{36}$/, '/runs/{id}')}`));
     const missing = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).filter((r) => !covered.has(r));
     assert.deepEqual(missing, [], 'routes in /openapi.json that the matrix does not test');
   });

@@ -1,6 +1,10 @@
 import { AdeError, NotFoundError, PermissionError, ValidationError } from '../kernel/index.js';
 
-/** The one place errors become HTTP: a status and `{ error: { code, message, hint } }`. */
+/**
+ * The one place errors become HTTP: a status and `{ error: { code, message, hint } }`.
+ * Query workers: `query.timeout` 504, `query.busy` (with Retry-After), `query.closed` and
+ * `query.out_of_memory` 503, `query.worker_crashed` 500 (its code shown).
+ */
 export function httpError(e: unknown): { status: number; body: { error: { code: string; message: string; hint?: string } } } {
   if (e instanceof AdeError) {
     const status =
@@ -20,6 +24,10 @@ export function httpError(e: unknown): { status: number; body: { error: { code: 
                     ? 413
                 : e instanceof ValidationError || /^(validation|config|load|model|privacy)\./.test(e.code) || e.code === 'engine.syntax_error' || e.code === 'engine.query_failed'
                   ? 400
+                  : e.code === 'query.timeout'
+                    ? 504 // the query worker ran out of time (not the client: 408 would invite an immediate resend)
+                  : e.code === 'query.busy' || e.code === 'query.closed' || e.code === 'query.out_of_memory'
+                    ? 503
                   : e.code === 'engine.timeout'
                     ? 408
                     : e.code === 'engine.out_of_memory'

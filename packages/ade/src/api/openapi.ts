@@ -60,6 +60,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '202': { description: 'accepted; GET /v1/runs shows the builds' }, ...errors },
         },
       },
+      '/v1/schedules': {
+        get: {
+          summary: "the server's cron schedules (next run, last run and outcome, skipped ticks) and commit triggers (state, pending tables, last build) — analyst and up",
+          responses: json('{schedules, triggers}'),
+        },
+      },
       '/v1/runs/{id}': { get: { summary: 'one run: state, timings, rows, error and hint', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: json('the run') } },
       ...collectorPaths(errors),
       '/v1/audit': {
@@ -75,7 +81,18 @@ export function openApiDocument(version: string): Record<string, unknown> {
                 schema: {
                   type: 'object',
                   required: ['sql'],
-                  properties: { sql: { type: 'string' }, format: { enum: ['json', 'ndjson', 'csv', 'arrow'] }, limit: { type: 'integer', minimum: 1 } },
+                  properties: {
+                    sql: { type: 'string' },
+                    params: {
+                      description: 'values for ? / $1 placeholders (a list) or $name placeholders (an object), bound by DuckDB, never pasted into the SQL',
+                      oneOf: [
+                        { type: 'array', items: { type: ['string', 'number', 'boolean', 'null'] } },
+                        { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
+                      ],
+                    },
+                    format: { enum: ['json', 'ndjson', 'csv', 'arrow'] },
+                    limit: { type: 'integer', minimum: 1 },
+                  },
                 },
               },
             },
@@ -86,7 +103,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
               content: { 'application/json': {}, 'application/x-ndjson': {}, 'text/csv': {}, 'application/vnd.apache.arrow.stream': {} },
             },
             ...errors,
-            '408': { description: 'the query timed out', content: { 'application/json': { schema: error } } },
+            '503': { description: 'every query worker is busy and the queue is full (query.busy, with Retry-After), or the query ran out of memory', content: { 'application/json': { schema: error } } },
+            '504': { description: 'the query ran past the query workers\' time limit (query.timeout)', content: { 'application/json': { schema: error } } },
           },
         },
       },
@@ -115,6 +133,33 @@ function collectorPaths(errors: Record<string, unknown>): Record<string, unknown
       parameters: [{ name: 'stream', in: 'path', required: true, schema: { type: 'string' } }],
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'array' } }, 'application/x-ndjson': {} } },
       responses: accepted,
+    },
+  };
+  paths['/v1/cdc/{stream}'] = {
+    post: {
+      summary: 'change events (Debezium envelopes, DynamoDB Streams records, Salesforce change events) for a cdc: source, as change rows into clean.<stream>',
+      security,
+      parameters: [{ name: 'stream', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [{ type: 'array' }, { type: 'object' }] } }, 'application/x-ndjson': {} } },
+      responses: {
+        ...accepted,
+        '200': {
+          description: 'the changes are durably buffered; events that ask for a re-sync (gap, overflow, truncate) are listed and audited',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  success: { type: 'boolean' },
+                  changes: { type: 'integer' },
+                  tombstones: { type: 'integer' },
+                  resync: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, kind: { type: 'string' }, source: { type: ['string', 'null'] }, ids: { type: 'array', items: { type: 'string' } }, message: { type: 'string' } } } },
+                },
+              },
+            },
+          },
+        },
+      },
     },
   };
   return paths;

@@ -68,3 +68,57 @@ describe('createApiServer: rate limits per token', () => {
     assert.equal((await fetch(`${url}/health`)).status, 200, 'health is never limited');
   });
 });
+
+describe('createApiServer: POST /v1/query in worker processes', () => {
+  let dir: string;
+  let lake: Lake;
+  let app: FastifyInstance;
+  let url: string;
+  let token: string;
+  const secret = randomBytes(32).toString('hex');
+  const query = (body: unknown) =>
+    fetch(`${url}/v1/query`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  before(async () => {
+    ({ dir, lake } = await openTempLake('ade-api-query-'));
+    await lake.writeSelect({ name: 'eng', role: 'engineer' }, { table: { zone: 'clean', name: 'orders' }, sql: "SELECT range AS id, 'c' || range AS name FROM range(10)", mode: 'replace' });
+    const quality = new QualityService(lake, { project: 't', checks: [], timeColumns: new Map(), sinks: [], profileOnCommit: false });
+    app = createApiServer({ lake, quality, secret, version: 'test', queryWorkers: { size: 1, maxQueued: 0, timeoutMs: 500 } });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    token = (await issueToken(lake.catalog, secret, { name: 'ana', role: 'analyst', createdBy: 'test' })).token;
+  });
+  after(async () => {
+    await app?.close();
+    await lake?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should bind params, and answer bad params or SQL with a 400 before any row', async () => {
+    const rows = await query({ sql: 'SELECT id FROM clean.orders WHERE name = ? OR id = ? ORDER BY id', params: ['c3', 7] });
+    assert.equal(rows.status, 200);
+    assert.deepEqual(await rows.json(), [{ id: 3 }, { id: 7 }]);
+    const named = await query({ sql: 'SELECT count(*) AS n FROM clean.orders WHERE name = $name', params: { name: "c1' OR '1'='1" }, format: 'csv' });
+    assert.equal(await named.text(), 'n\n0\n');
+    for (const body of [{ sql: 'SELECT ? AS a', params: [{ x: 1 }] }, { sql: 'SELECT ? AS a', params: 'x' }, { sql: 'SELECT ? AS a' }, { sql: 'SELEC 1' }]) {
+      const r = await query(body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+    }
+  });
+
+  it('should answer a timeout with 504 and a full pool with 503 and Retry-After', async () => {
+    const slow = query({ sql: 'SELECT count(*) AS n FROM range(2000000000) a, range(100) b WHERE a.range + b.range = -1' });
+    let busy: Response | undefined;
+    for (let i = 0; i < 100 && !busy; i++) {
+      const r = await query({ sql: 'SELECT 1 AS one' });
+      if (r.status === 503) busy = r;
+      else await r.arrayBuffer();
+    }
+    assert.ok(busy, 'a query while the only worker is busy and no queue is allowed');
+    assert.equal(((await busy.json()) as { error: { code: string } }).error.code, 'query.busy');
+    assert.ok(Number(busy.headers.get('retry-after')) >= 1);
+    const timedOut = await slow;
+    assert.equal(timedOut.status, 504);
+    assert.equal(((await timedOut.json()) as { error: { code: string } }).error.code, 'query.timeout');
+    assert.deepEqual(await (await query({ sql: 'SELECT 2 AS two' })).json(), [{ two: 2 }]);
+  });
+});

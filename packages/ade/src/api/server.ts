@@ -1,16 +1,20 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Writable } from 'node:stream';
-import { writeArrow } from '../engine/index.js';
+import { join } from 'node:path';
+import { checkSqlParams } from '../engine/index.js';
 import { formatTableRef, jsonDepth, NotFoundError, parseTableRef, PermissionError, readableZones, RESTRICTED_ZONES, roleAtLeast, ValidationError, type Principal } from '../kernel/index.js';
-import { loadModels, ModelGraph, runModels } from '../models/index.js';
+import { loadModels, ModelGraph, projectTimeColumns, runModels, selectModels } from '../models/index.js';
+import type { SchedulerStatus } from '../schedule/index.js';
 import { mentionsTable, type Lake } from '../lake/index.js';
 import type { QualityService } from '../quality/quality-service.js';
 import { searchCatalog } from '../quality/search-documents.js';
-import { authenticate } from './api-tokens.js';
+import { AuthError, authenticate } from './api-tokens.js';
 import type { Collector } from '../collector/collector.js';
 import { MAX_REQUEST_BYTES, normalizeSegmentBatch, normalizeSegmentEvent, parseEventList, SEGMENT_TYPES } from '../collector/segment-spec.js';
+import { registerCdcRoutes } from './cdc-routes.js';
+import { clientErrorHandler } from './client-errors.js';
 import { httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
+import { QueryPool, type QueryJob, type QueryPoolConfig } from './query-pool.js';
 
 /** Limits that keep one client from holding the server. */
 export interface ServerLimits {
@@ -55,6 +59,15 @@ export interface ApiServerDeps {
   readonly collector?: Collector;
   /** The project folder (models/) and the sources' event-time columns: for lineage and triggered runs. */
   readonly project?: { readonly dir: string; readonly timeColumns: ReadonlyMap<string, string> };
+  /** The scheduler `ade serve` runs (cron schedules, commit triggers): GET /v1/schedules shows it; without it that route answers 404. */
+  readonly schedules?: { status(): SchedulerStatus };
+  /**
+   * For bench/collector.mjs only: `POST /v1/_bench/batch` authenticates and validates like `/v1/batch` but appends
+   * nothing (the parse-only baseline), and `GET /v1/_bench/stats` shows the collector's buffer; both take a write key.
+   */
+  readonly benchEndpoints?: boolean;
+  /** The worker processes POST /v1/query runs in (size, memory limit, timeout…; see `QueryPoolConfig`); started with the first query, stopped when the server closes. */
+  readonly queryWorkers?: Partial<QueryPoolConfig>;
 }
 
 type Authed = FastifyRequest & { principal?: Principal & { tokenId: string; source?: string } };
@@ -76,8 +89,11 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     return503OnClosing: true,
     logger: false,
     forceCloseConnections: 'idle',
+    // Node checks the header and request timeouts only every connectionsCheckingInterval (30 s by default):
+    // checked often enough, a client trickling its headers is cut at the header timeout, not up to 30 s later.
+    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 2)) },
+    clientErrorHandler: clientErrorHandler(),
   });
-  app.server.headersTimeout = limits.headersTimeoutMs;
   const { lake } = deps;
   const open = new Set(['/health', '/ready']);
 
@@ -99,7 +115,8 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
 
   const buckets = new Map<string, { tokens: number; at: number }>();
   const touched = new Map<string, number>();
-  const collectorPath = (path: string) => /^\/v1\/(track|identify|page|screen|group|alias|batch)$/.test(path) || path.startsWith('/v1/events/');
+  const collectorPath = (path: string) =>
+    /^\/v1\/(track|identify|page|screen|group|alias|batch)$/.test(path) || path.startsWith('/v1/events/') || path.startsWith('/v1/cdc/') || (deps.benchEndpoints === true && path.startsWith('/v1/_bench/'));
   app.addHook('onRequest', async (request: Authed, reply) => {
     const path = request.url.split('?')[0]!;
     if (open.has(path)) return;
@@ -133,10 +150,10 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     if (status >= 500) deps.onError?.(e, `${request.method} ${request.url}`);
     if (status === 401 || status === 403) {
       await lake.catalog
-        .audit({ actor: (request as Authed).principal?.name ?? 'anonymous', action: 'api.denied', target: `${request.method} ${request.url.split('?')[0]}`, details: { code: body.error.code } })
+        .audit({ actor: (request as Authed).principal?.name ?? (e instanceof AuthError ? e.actor : undefined) ?? 'anonymous', action: 'api.denied', target: `${request.method} ${request.url.split('?')[0]}`, details: { code: body.error.code } })
         .catch(() => undefined);
     }
-    if (e instanceof Error && (e as { code?: string }).code === 'collector.buffer_full') {
+    if (e instanceof Error && ['collector.buffer_full', 'query.busy'].includes((e as { code?: string }).code ?? '')) {
       reply.header('retry-after', String((e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 5));
     }
     return reply.status(status).send(body);
@@ -210,12 +227,30 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
       app.post(`/v1/${type}`, { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => accept(request, [normalizeSegmentEvent(type, request.body, new Date())]));
     }
     app.post('/v1/batch', { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => accept(request, normalizeSegmentBatch(request.body, new Date())));
+    registerCdcRoutes(app, { collector, lake });
     app.post('/v1/events/:stream', { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => {
       const stream = (request.params as { stream: string }).stream;
       if (stream !== request.principal!.source) throw new PermissionError(`this write key sends to ${request.principal!.source}, not ${stream}`);
       return accept(request, parseEventList(request.body, new Date()));
     });
+    if (deps.benchEndpoints) {
+      app.post('/v1/_bench/batch', { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => {
+        collector.source(request.principal!.source!);
+        return { success: true, events: normalizeSegmentBatch(request.body, new Date()).length };
+      });
+      app.get('/v1/_bench/stats', async () => collector.stats());
+    }
   }
+
+  // The audit log is for admins (as `ade audit list`); reading it is itself an admin act, but not logged (it would log its own reading).
+  app.get('/v1/audit', async (request: Authed) => {
+    const principal = request.principal!;
+    if (principal.role !== 'admin') throw new PermissionError(`the role ${principal.role} may not read the audit log`, { hint: 'the audit log is for admin tokens' });
+    const { limit } = request.query as { limit?: string };
+    const n = limit === undefined ? 100 : Number(limit);
+    if (!Number.isSafeInteger(n) || n < 1 || n > 10_000) throw new ValidationError(`limit must be 1 … 10000`, { hint: 'GET /v1/audit?limit=100' });
+    return lake.catalog.listAudit({ limit: n });
+  });
 
   app.get('/v1/runs', async (request) => {
     const { kind, limit } = request.query as { kind?: string; limit?: string };
@@ -236,9 +271,9 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     const select = body.select === undefined ? undefined : Array.isArray(body.select) && body.select.every((x) => typeof x === 'string') ? (body.select as string[]) : undefined;
     if (body.select !== undefined && !select) throw new ValidationError('select must be a list of patterns', { hint: '{"select": ["model.order_f+"]}' });
     const graph = await modelGraph(lake, deps.project.dir);
-    const timeColumns = new Map(deps.project.timeColumns);
-    for (const m of graph.models.values()) if (m.time) timeColumns.set(formatTableRef(m.table), m.time);
-    const work = runModels(lake, principal, graph, { ...(select ? { select } : {}), fullRefresh: body.fullRefresh === true, timeColumns })
+    // Patterns as `ade run --select`: `model.order_f+` is the model and everything downstream.
+    const timeColumns = projectTimeColumns(graph, deps.project.timeColumns);
+    const work = runModels(lake, principal, graph, { ...(select ? { select: selectModels(graph, select) } : {}), fullRefresh: body.fullRefresh === true, timeColumns })
       .catch((e: unknown) => deps.onError?.(e, 'POST /v1/runs (background build)'))
       .finally(() => runsInFlight.delete(work));
     runsInFlight.add(work);
@@ -249,6 +284,15 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   app.addHook('onClose', async () => {
     await Promise.allSettled([...runsInFlight]);
   });
+
+  // The scheduler's cron schedules (next and last run) and commit triggers; any token from analyst up may read them.
+  if (deps.schedules) {
+    const schedules = deps.schedules;
+    app.get('/v1/schedules', async (request: Authed) => {
+      if (!roleAtLeast(request.principal!.role, 'analyst')) throw new PermissionError(`the role ${request.principal!.role} may not read the schedules`, { hint: 'use an analyst, engineer or admin token' });
+      return schedules.status();
+    });
+  }
 
   app.get('/v1/lineage/:table', async (request: Authed) => {
     const ref = parseTableRef((request.params as { table: string }).table);
@@ -266,9 +310,15 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     };
   });
 
+  // User SQL runs in worker processes with their own memory and time limits: a runaway query takes down a worker, never the server.
+  const queries = new QueryPool(lake.engine.config, deps.queryWorkers);
+  app.addHook('onClose', async () => {
+    await queries.close();
+  });
   app.post('/v1/query', async (request: Authed, reply) => {
-    const body = (request.body ?? {}) as { sql?: unknown; format?: unknown; limit?: unknown };
-    if (typeof body.sql !== 'string' || !body.sql.trim()) throw new ValidationError('the body needs sql: one SELECT', { hint: '{"sql": "SELECT …", "format": "json", "limit": 1000}' });
+    const body = (request.body ?? {}) as { sql?: unknown; format?: unknown; limit?: unknown; params?: unknown };
+    if (typeof body.sql !== 'string' || !body.sql.trim()) throw new ValidationError('the body needs sql: one SELECT', { hint: '{"sql": "SELECT … WHERE x = ?", "params": [1], "format": "json", "limit": 1000}' });
+    const params = body.params === undefined || body.params === null ? undefined : checkSqlParams(body.params);
     const format = (body.format ?? 'json') as keyof typeof FORMATS;
     if (!(format in FORMATS)) throw new ValidationError(`unknown format ${JSON.stringify(body.format)}`, { hint: `use ${Object.keys(FORMATS).join(', ')}` });
     const limit = body.limit === undefined ? limits.maxRows : Number(body.limit);
@@ -279,13 +329,11 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     const readable = new Set<string>(readableZones(principal.role));
     const denied = RESTRICTED_ZONES.filter((z) => !readable.has(z) && new RegExp(`(^|[^a-z0-9_])"?${z}"?\\s*\\.`, 'i').test(sql));
     if (denied.length) throw new PermissionError(`the role ${principal.role} may not read the ${denied.join(', ')} zone`, { hint: 'ask for a token with a role that may (engineer reads raw, quarantine and archive)' });
-    const session = await lake.session(principal, { forSql: sql });
-    try {
-      await auditRawReads(lake, principal, sql);
-      await stream(reply, session, `SELECT * FROM (${sql}) AS _query LIMIT ${limit}`, format);
-    } finally {
-      await session.close();
-    }
+    // The worker gets exactly what the role may read; it never sees the catalog.
+    const tables = await lake.bindingsFor(principal, { forSql: sql });
+    const allowedDirectories = readableZones(principal.role).map((z) => join(lake.store.localRoot(), z));
+    await auditRawReads(lake, principal, sql);
+    await stream(reply, queries, { session: { principal, tables, allowedDirectories }, sql, ...(params ? { params } : {}), format, limit });
     return reply;
   });
 
@@ -301,36 +349,52 @@ async function auditRawReads(lake: Lake, principal: Principal, sql: string): Pro
 }
 
 /**
- * Streams a result: the status and headers go out with the first bytes, so a
- * query that fails before producing any (bad SQL, a refused table) still gets
- * a proper error status; one that fails later cuts the connection.
+ * Streams a result from a query worker: the status and headers go out with
+ * the first bytes, so a query that fails before producing any (bad SQL, a
+ * refused table, a timeout) still gets a proper error status; one that fails
+ * later cuts the connection. A client that goes away cancels its query.
  */
-async function stream(reply: FastifyReply, session: Awaited<ReturnType<Lake['session']>>, sql: string, format: keyof typeof FORMATS): Promise<void> {
+async function stream(reply: FastifyReply, pool: QueryPool, job: QueryJob): Promise<void> {
   const raw = reply.raw;
-  let started = false;
-  const out = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      if (!started) {
-        started = true;
-        reply.hijack();
-        raw.writeHead(200, { 'content-type': FORMATS[format] });
-      }
-      if (raw.write(chunk)) done();
-      else raw.once('drain', () => done());
-    },
+  const gone = new AbortController();
+  raw.once('close', () => {
+    if (!raw.writableFinished) gone.abort();
   });
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    reply.hijack();
+    raw.writeHead(200, { 'content-type': FORMATS[job.format] });
+  };
+  const write = (chunk: Buffer): Promise<void> | void => {
+    start();
+    if (raw.write(chunk)) return;
+    return new Promise<void>((resolve, reject) => {
+      const drained = () => {
+        raw.off('close', closed);
+        resolve();
+      };
+      const closed = () => {
+        raw.off('drain', drained);
+        reject(new Error('the client closed the connection'));
+      };
+      raw.once('drain', drained);
+      raw.once('close', closed);
+    });
+  };
   try {
-    if (format === 'arrow') await writeArrow(session.stream(sql), out);
-    else await session.writeTo(sql, format, out);
+    await pool.run(job, write, { signal: gone.signal });
   } catch (e) {
+    if (!started && gone.signal.aborted) {
+      reply.hijack(); // nobody is left to answer
+      return;
+    }
     if (!started) throw e;
     raw.destroy(e as Error);
     return;
   }
-  if (!started) {
-    reply.hijack();
-    raw.writeHead(200, { 'content-type': FORMATS[format] });
-  }
+  start();
   raw.end();
 }
 

@@ -308,12 +308,14 @@ Examples:
 
   program
     .command('demo')
-    .description('the main job: create a demo project, generate a seeded startup dataset, load it and answer business questions')
+    .description('the main job: create a demo project, generate a seeded startup dataset, load it, deliver live events and a change stream through ade serve, build the models, answer business questions, then keep the server running')
     .argument('[dir]', 'folder for the demo project', 'ade-demo')
     .addOption(new Option('--scale <scale>', 'dataset size').choices(['small', 'medium', 'large']).default('medium'))
     .option('--seed <n>', 'random seed (same seed, same data)', '42')
-    .action(async (dir: string, o: { scale?: string; seed?: string }, cmd: Command) => {
-      await (await import('./commands/demo.js')).demoCommand(dir, { ...g(cmd), ...o });
+    .option('--port <port>', 'port the demo server keeps listening on (default: server.port of ade.yaml, 7300)')
+    .option('--no-serve', 'stop the server when the demo is done instead of keeping it running (for scripts and tests)')
+    .action(async (dir: string, o: { scale?: string; seed?: string; port?: string; serve?: boolean }, cmd: Command) => {
+      await (await import('./commands/demo.js')).demoCommand(dir, { ...g(cmd), ...o }, process.env, program.version() ?? '0.0.0');
     });
 
   return program;

@@ -11,6 +11,7 @@ import { parseSources } from '../ingest/parse-sources.js';
 import type { SourceConfig } from '../ingest/source-config.js';
 import { parseChecksSection, type CheckDef } from '../quality/parse-checks.js';
 import { parseSink, type SinkConfig } from '../quality/alert-sinks.js';
+import { parseSchedules, parseTriggers, type ScheduleConfig, type TriggerConfig } from '../schedule/index.js';
 
 export const PROJECT_FILE = 'ade.yaml';
 
@@ -34,9 +35,19 @@ export interface Project {
   /** `quality.profile`: profile every commit (`on_commit`, default) or only on demand. */
   readonly profileOnCommit: boolean;
   /** `server:`: where `ade serve` listens, and the environment variable holding its secret (read only by serve and tokens). */
-  readonly server: { readonly host: string; readonly port: number; readonly secretEnv: string };
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly secretEnv: string;
+    /** `server.query_workers`: the processes POST /v1/query runs in; unset fields take the pool's defaults. */
+    readonly queryWorkers: { readonly size?: number; readonly memoryLimit?: string; readonly timeoutMs?: number; readonly maxQueued?: number };
+  };
   /** `collector:`: the event collector's buffer (Firehose-style buffering hints) and its disk budget. */
   readonly collector: { readonly dir: string; readonly flushIntervalMs: number; readonly flushBytes: number; readonly maxBytes: number };
+  /** `schedules:`: cron jobs `ade serve` runs (model builds, source ingests); empty when none. */
+  readonly schedules: readonly ScheduleConfig[];
+  /** `triggers:`: whether `ade serve` builds downstream models when their inputs commit, with what debounce and poll interval. */
+  readonly triggers: TriggerConfig;
 }
 
 /** Walks up from `start` to the folder holding ade.yaml. */
@@ -161,6 +172,8 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
   if (!Number.isInteger(gc.keepLast) || gc.keepLast < 1) fail('gc.keep_last', 'must be a whole number of at least 1');
 
   const sources = parseSources(root.sources, fail);
+  const schedules = parseSchedules(root.schedules, sources, fail);
+  const triggers = parseTriggers(root.triggers, fail);
 
   // Table names hold dots, so check paths are resolved node by node.
   const lineOf = (parts: readonly (string | number)[]): number | undefined => {
@@ -180,11 +193,29 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
   const alertSinks = Object.entries(sinksRaw as Obj).map(([name, raw]) => parseSink(name, raw, env, fail));
 
   const serverCfg = section('server');
-  for (const k of Object.keys(serverCfg)) if (!['host', 'port', 'secret_env'].includes(k)) fail(`server.${k}`, 'unknown key', 'server has host, port and secret_env');
+  for (const k of Object.keys(serverCfg)) if (!['host', 'port', 'secret_env', 'query_workers'].includes(k)) fail(`server.${k}`, 'unknown key', 'server has host, port, secret_env and query_workers');
   const port = Number(str(serverCfg, 'server', 'port', '7300'));
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('server.port', 'must be a port number (0 picks a free one)');
   const secretEnv = serverCfg.secret_env === undefined ? 'ADE_SERVER_SECRET' : String(serverCfg.secret_env);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(secretEnv)) fail('server.secret_env', 'must be the name of an environment variable');
+  const workersCfg = (serverCfg.query_workers ?? {}) as Obj;
+  if (typeof workersCfg !== 'object' || Array.isArray(workersCfg)) fail('server.query_workers', 'must be a mapping');
+  for (const k of Object.keys(workersCfg)) if (!['size', 'memory_limit', 'timeout', 'queue'].includes(k)) fail(`server.query_workers.${k}`, 'unknown key', 'query_workers has size, memory_limit, timeout and queue');
+  const count = (key: string, min: number): number | undefined => {
+    if (workersCfg[key] === undefined) return undefined;
+    const n = Number(str(workersCfg, 'server.query_workers', key));
+    if (!Number.isInteger(n) || n < min) fail(`server.query_workers.${key}`, `must be a whole number of at least ${min}`);
+    return n;
+  };
+  const [workerCount, queue] = [count('size', 1), count('queue', 0)];
+  const queryWorkers = {
+    ...(workerCount !== undefined ? { size: workerCount } : {}),
+    ...(queue !== undefined ? { maxQueued: queue } : {}),
+    ...(workersCfg.memory_limit !== undefined
+      ? { memoryLimit: `${parseSize(str(workersCfg, 'server.query_workers', 'memory_limit'), 'server.query_workers.memory_limit')}B` }
+      : {}),
+    ...(workersCfg.timeout !== undefined ? { timeoutMs: parseDuration(str(workersCfg, 'server.query_workers', 'timeout'), 'server.query_workers.timeout') } : {}),
+  };
 
   const collectorCfg = section('collector');
   for (const k of Object.keys(collectorCfg)) if (!['dir', 'flush_interval', 'flush_size', 'max_disk'].includes(k)) fail(`collector.${k}`, 'unknown key', 'collector has dir, flush_interval, flush_size and max_disk');
@@ -212,8 +243,10 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
     checks,
     alertSinks,
     profileOnCommit: profile === 'on_commit',
-    server: { host: str(serverCfg, 'server', 'host', '127.0.0.1'), port, secretEnv },
+    server: { host: str(serverCfg, 'server', 'host', '127.0.0.1'), port, secretEnv, queryWorkers },
     collector,
+    schedules,
+    triggers,
   };
 }
 

@@ -19,8 +19,13 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
  * `receivedAt`. Throws a ValidationError naming the event (`at`) and field.
  */
 export function normalizeSegmentEvent(type: SegmentType, raw: unknown, receivedAt: Date, at = 'body'): Obj {
+  return normalizeEvent(type, raw, receivedAt.toISOString(), at);
+}
+
+/** normalizeSegmentEvent with the time of receipt already formatted (once per batch: this runs for every event). */
+function normalizeEvent(type: SegmentType, raw: unknown, receivedAt: string, at: string): Obj {
   const fail = (field: string, message: string): never => {
-    throw new ValidationError(`${at}.${field}: ${message}`, { code: 'validation.event', details: { at, field }, hint: 'see the Segment spec for the fields of each call' });
+    throw new ValidationError(`${at}${field ? `.${field}` : ''}: ${message}`, { code: 'validation.event', details: { at, field }, hint: 'see the Segment spec for the fields of each call' });
   };
   if (!isObj(raw)) return fail('', 'must be a JSON object') as never;
   const e = raw;
@@ -45,9 +50,14 @@ export function normalizeSegmentEvent(type: SegmentType, raw: unknown, receivedA
     str('previousId', true);
     str('userId', true);
   }
-  if (e.timestamp !== undefined && (typeof e.timestamp !== 'string' || Number.isNaN(Date.parse(e.timestamp)))) fail('timestamp', 'must be an ISO 8601 time');
+  let timestamp = receivedAt;
+  if (e.timestamp !== undefined) {
+    const t = typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : Number.NaN;
+    if (Number.isNaN(t)) fail('timestamp', 'must be an ISO 8601 time');
+    timestamp = new Date(t).toISOString();
+  }
   const messageId = str('messageId', false, 200) ?? uuidv7();
-  const event: Obj = { ...e, type, messageId, timestamp: typeof e.timestamp === 'string' ? new Date(e.timestamp).toISOString() : receivedAt.toISOString(), receivedAt: receivedAt.toISOString() };
+  const event: Obj = { ...e, type, messageId, timestamp, receivedAt };
   delete event.writeKey;
   if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) fail('', `is larger than ${MAX_EVENT_BYTES / 1024} KiB`);
   return event;
@@ -56,12 +66,13 @@ export function normalizeSegmentEvent(type: SegmentType, raw: unknown, receivedA
 /** A `/v1/batch` body: `{ batch: [ {type, …}, … ] }`. */
 export function normalizeSegmentBatch(raw: unknown, receivedAt: Date): Obj[] {
   if (!isObj(raw) || !Array.isArray(raw.batch)) throw new ValidationError('the body must be { "batch": [ … ] }', { code: 'validation.event' });
+  const received = receivedAt.toISOString();
   return raw.batch.map((e, i) => {
     const type = isObj(e) ? e.type : undefined;
     if (typeof type !== 'string' || !(SEGMENT_TYPES as readonly string[]).includes(type)) {
       throw new ValidationError(`batch[${i}].type: must be one of ${SEGMENT_TYPES.join(', ')}`, { code: 'validation.event', details: { at: `batch[${i}]`, field: 'type' } });
     }
-    return normalizeSegmentEvent(type as SegmentType, e, receivedAt, `batch[${i}]`);
+    return normalizeEvent(type as SegmentType, e, received, `batch[${i}]`);
   });
 }
 

@@ -360,6 +360,26 @@ LEFT JOIN by_ticket AS t ON t.customer_sk = c.customer_sk
 ORDER BY c.customer_id
 `,
   },
+  {
+    path: 'models/model/account_current.sql',
+    table: 'model.account_current',
+    sql: `/*
+kind: current
+key: account_id
+time: cdc_position
+description: The app backend's accounts as they are now, applied from its Debezium change stream (clean.account_changes) — per account the change with the highest source position (LSN), closed accounts removed.
+columns:
+  account_id: the app's account id
+  cdc_position: source position (LSN) of the change that made the row as it is
+  email: token of the account's email (tok_…)
+  plan: the account's plan now
+  seats: seats paid for
+  updated_at: when the app last changed the account
+*/
+SELECT account_id, cdc_op AS op, cdc_position, email, plan, country, seats, updated_at
+FROM ref('clean.account_changes')
+`,
+  },
 ];
 
 /**

@@ -143,4 +143,11 @@ sources:
     event_time: created_at
     fields:
       body: redact
+  account_changes:
+    # The app backend's accounts table as a change stream (Debezium), posted
+    # to ade serve's /v1/cdc/account_changes; model.account_current applies it.
+    format: ndjson
+    cdc: { key: [account_id] }
+    fields:
+      email: { tokenize: email }
 `;

@@ -4,6 +4,7 @@ import { AdeError, formatTableRef, parseTableRef, PermissionError, quoteLiteral,
 import { WriteBlockedError, type Lake } from '../lake/index.js';
 import { loadModels, ModelGraph, runModels, type ModelKind } from '../models/index.js';
 import type { Keyring } from '../privacy/index.js';
+import { generateAccountChanges, shuffledBatches, type AccountChange, type ChangeStream } from './change-stream.js';
 import { DATASET_SCALES, generateArrivals, generateDataset, type DatasetFiles, type DatasetScale } from './dataset.js';
 import { DEMO_MODELS } from './demo-models.js';
 import { DEMO_QUESTIONS } from './questions.js';
@@ -22,7 +23,34 @@ export interface DemoOptions {
   readonly keyring: Keyring;
   /** The project folder (sources' locations are relative to it; its models/ holds the demo's models). */
   readonly projectDir: string;
+  /** How live data reaches the lake: over HTTP to the server's collector and CDC endpoint (the CLI runs `ade serve`'s server for it). */
+  readonly deliver: DemoDelivery;
   readonly onStep?: (step: string, done?: number, total?: number) => void;
+}
+
+/**
+ * The demo's live deliveries. Each call resolves once every request was
+ * acknowledged (durably buffered) and the collector flushed them into the
+ * stream's clean table.
+ */
+export interface DemoDelivery {
+  /** Posts an NDJSON file of events to `/v1/events/<source>`. */
+  events(source: string, file: string): Promise<{ readonly requests: number; readonly events: number }>;
+  /** Posts change events to `/v1/cdc/<source>`, one request per batch, in the order given. */
+  changes(source: string, batches: readonly (readonly object[])[]): Promise<{ readonly requests: number; readonly changes: number }>;
+}
+
+/** The app backend's change stream, delivered through `/v1/cdc` and applied by `model.account_current`. */
+export interface DemoChanges {
+  readonly snapshot: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly deleted: number;
+  /** Requests the day's changes took (shuffled, one delivered twice). */
+  readonly requests: number;
+  /** Rows of model.account_current, and the accounts the source holds after its last change. */
+  readonly accounts: number;
+  readonly expected: number;
 }
 
 export interface DemoAnswer {
@@ -62,6 +90,10 @@ export interface DemoReport {
   /** The project's models (models/), built after ingest in dependency order. */
   readonly models: readonly DemoModel[];
   readonly answers: readonly DemoAnswer[];
+  /** The app's accounts change stream, applied by a `current` model. */
+  readonly changes: DemoChanges;
+  /** The next day's app events, delivered through the collector. */
+  readonly collector: { readonly requests: number; readonly events: number };
   /** What happened when the analyst tried to read the raw zone (it must be refused). */
   readonly sandbox: { readonly query: string; readonly refused: boolean; readonly message: string };
   /** The next day's files against the project's checks (see docs/quality.md). */
@@ -127,8 +159,12 @@ export async function runDemo(lake: Lake, dataDir: string, opts: DemoOptions): P
       snapshot: pinned.snapshot?.id ?? 0,
     });
   }
+  // The app backend's change stream starts with its connector's snapshot of the accounts table.
+  const stream = generateAccountChanges({ seed: opts.seed, accounts: Math.max(50, Math.round(files.counts.customers / 10)), day: opts.endDate });
+  opts.onStep?.('the app\'s change stream: snapshot', 0, 1);
+  await opts.deliver.changes('account_changes', shuffledBatches(stream.changes.filter((c) => c.op === 'r'), 200, opts.seed));
   const models = await buildModels(lake, opts);
-  const quality = await nextDay(lake, dataDir, opts, files);
+  const { quality, collector, changes } = await nextDay(lake, dataDir, opts, files, stream);
 
   opts.onStep?.('answering questions', 0, DEMO_QUESTIONS.length);
   const session = await lake.session(opts.analyst);
@@ -153,7 +189,7 @@ export async function runDemo(lake: Lake, dataDir: string, opts: DemoOptions): P
     await session.close();
   }
   if (!sandbox.refused) throw new PermissionError('sandbox failure: an analyst session could read the raw zone');
-  return { dataset: files.counts, loads, ingests, models, answers, sandbox, quality, seconds: (performance.now() - started) / 1000 };
+  return { dataset: files.counts, loads, ingests, models, answers, sandbox, quality, changes, collector, seconds: (performance.now() - started) / 1000 };
 }
 
 /**
@@ -202,12 +238,28 @@ async function buildModels(lake: Lake, opts: DemoOptions): Promise<DemoModel[]> 
  * The events publish and the seasonal volume check warns; the orders are
  * blocked by an error check and kept as a staged snapshot.
  */
-async function nextDay(lake: Lake, dataDir: string, opts: DemoOptions, files: DatasetFiles): Promise<DemoQuality> {
-  opts.onStep?.('the next day arrives', 0, 2);
+async function nextDay(
+  lake: Lake,
+  dataDir: string,
+  opts: DemoOptions,
+  files: DatasetFiles,
+  stream: ChangeStream,
+): Promise<{ quality: DemoQuality; collector: DemoReport['collector']; changes: DemoChanges }> {
+  opts.onStep?.('the next day arrives', 0, 3);
   const arrivals = await generateArrivals(join(dataDir, 'arrivals'), { seed: opts.seed, endDate: opts.endDate, ...DATASET_SCALES[opts.scale] }, files.events, files.counts.orders);
   const source = (name: string) => opts.sources.find((s) => s.name === name)!;
-  const events = await ingest(lake, opts.engineer, { source: source('events'), paths: [arrivals.events], baseDir: opts.projectDir, keyring: opts.keyring });
-  opts.onStep?.('the next day arrives', 1, 2);
+  // The app sends its events to the collector as they happen.
+  const eventRows = async () => (await lake.catalog.pin({ zone: 'clean', name: 'events' })).files.reduce((n, f) => n + f.rows, 0);
+  const before = await eventRows();
+  const collector = await opts.deliver.events('events', arrivals.events);
+  const published = (await eventRows()) > before;
+  opts.onStep?.('the next day arrives', 1, 3);
+  // The backend's day of account changes, delivered out of order, one request twice (a retry).
+  const day = stream.changes.filter((c) => c.op !== 'r');
+  const batches = shuffledBatches(day, 20, opts.seed + 1);
+  if (batches.length) batches.push(batches[0]!);
+  const delivered = await opts.deliver.changes('account_changes', batches);
+  opts.onStep?.('the next day arrives', 2, 3);
   let orders: DemoQuality['orders'];
   try {
     await ingest(lake, opts.engineer, { source: source('orders'), paths: [arrivals.orders], baseDir: opts.projectDir, keyring: opts.keyring });
@@ -216,18 +268,43 @@ async function nextDay(lake: Lake, dataDir: string, opts: DemoOptions, files: Da
     if (!(e instanceof WriteBlockedError)) throw e;
     orders = { rows: arrivals.orderCount, blocked: true, stagedId: e.stagedId, reason: e.message };
   }
-  opts.onStep?.('the next day arrives', 2, 2);
+  opts.onStep?.('the next day arrives', 3, 3);
   const rebuilt = (await buildModels(lake, opts)).filter((m) => m.status === 'built').map((m) => m.table);
+  const changes = await checkAccounts(lake, opts, stream, delivered.requests);
   const rank = (r: { status: string; severity: string }) => (r.status === 'fail' || r.status === 'error' ? (r.severity === 'error' ? 0 : 1) : 2);
   const results = (await lake.catalog.listCheckResults({ latest: true, limit: 1000 }))
     .map((r) => ({ table: r.table, check: r.check, severity: r.severity, status: r.status, message: r.message }))
     .sort((a, b) => rank(a) - rank(b) || a.table.localeCompare(b.table) || a.check.localeCompare(b.check));
-  return {
+  const quality: DemoQuality = {
     day: arrivals.day,
-    events: { rows: arrivals.eventCount, usual: Math.round(arrivals.usualEvents), published: events.rowsWritten > 0 },
+    events: { rows: arrivals.eventCount, usual: Math.round(arrivals.usualEvents), published },
     orders,
     results,
     rebuilt,
     openAlerts: (await lake.catalog.listAlerts({ state: 'open' })).length,
   };
+  return { quality, collector, changes };
+}
+
+/**
+ * model.account_current must hold exactly the accounts the backend holds
+ * after its last change — whatever order the changes arrived in, and
+ * although one request came twice. Throws when it does not.
+ */
+async function checkAccounts(lake: Lake, opts: DemoOptions, stream: ChangeStream, requests: number): Promise<DemoChanges> {
+  const session = await lake.session(opts.engineer, { forSql: 'model.account_current' });
+  let rows: readonly Record<string, unknown>[];
+  try {
+    rows = (await session.query('SELECT account_id, plan, seats FROM model.account_current ORDER BY account_id')).rows;
+  } finally {
+    await session.close();
+  }
+  const expected = [...stream.final.values()].sort((a, b) => a.account_id - b.account_id);
+  const wrong = expected.length !== rows.length || expected.some((e, i) => Number(rows[i]!.account_id) !== e.account_id || rows[i]!.plan !== e.plan || Number(rows[i]!.seats) !== e.seats);
+  if (wrong) {
+    throw new AdeError('demo.cdc_mismatch', `model.account_current holds ${rows.length} accounts; the change stream leaves ${expected.length} (or their plans or seats differ)`, {
+      hint: 'the current model must apply changes by source position, whatever order they arrive in: see docs/models.md',
+    });
+  }
+  return { ...stream.counts, requests, accounts: rows.length, expected: expected.length };
 }

@@ -5,6 +5,7 @@ export { engineConfig, validateEngineConfig } from './engine-config.js';
 export { EngineError, parseDuckDBError, type EngineErrorCode, type DuckDBErrorText } from './errors.js';
 export { csvField } from './row-encoder.js';
 export { storedType } from './stored-type.js';
+export { checkSqlParams, type SqlParams, type SqlValue } from './sql-params.js';
 export { DEFAULT_ENGINE_CONFIG } from './types.js';
 export type {
   EngineConfig,

@@ -91,12 +91,12 @@ export class Session {
     try {
       const verdict = await query.step(() => this.#parts.verdicts.check(query.connection, sql, GUARD));
       let result: DuckDBResult;
-      if (verdict.count === 1) {
+      if (verdict.count === 1 && options.params === undefined) {
         // One admitted statement runs as it is: DuckDB parses the same text again and binds it once.
         result = await query.step(() => query.connection.run(sql));
         assertRead(result.statementType, verdict);
       } else {
-        const statements = await query.step(() => prepareChecked(query.connection, sql, verdict));
+        const statements = await query.step(() => prepareChecked(query.connection, sql, verdict, options.params));
         query.own(statements);
         for (const statement of statements.slice(0, -1)) await query.step(() => statement.run());
         const last = statements[statements.length - 1]!;
@@ -222,7 +222,7 @@ export class Session {
     const query = await this.#connect(options);
     try {
       const statements = await query.step(async () =>
-        prepareChecked(query.connection, sql, await this.#parts.verdicts.check(query.connection, sql, GUARD)),
+        prepareChecked(query.connection, sql, await this.#parts.verdicts.check(query.connection, sql, GUARD), options.params),
       );
       query.own(statements);
       for (const statement of statements.slice(0, -1)) await query.step(() => statement.run());

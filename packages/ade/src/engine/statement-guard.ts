@@ -3,6 +3,7 @@ import { PermissionError, quoteLiteral, ValidationError } from '../kernel/index.
 import { EngineError, engineErrorFrom } from './errors.js';
 import { assertAllowedFunctions } from './function-policy.js';
 import { leadingKeyword, splitStatements } from './split-statements.js';
+import { bindSqlParams, type SqlParams } from './sql-params.js';
 
 /** How much SQL the guard lets through. */
 export interface GuardOptions {
@@ -77,8 +78,21 @@ export async function checkReadOnly(connection: DuckDBConnection, sql: string, o
 /**
  * Prepares SQL that {@link checkReadOnly} admitted, and checks again, on what
  * DuckDB prepared, that every statement is a SELECT (or the admitted EXPLAIN).
+ * `params` are bound as values to the one statement (SQL with params must be
+ * a single statement).
  */
-export async function prepareChecked(connection: DuckDBConnection, sql: string, verdict: Verdict): Promise<DuckDBPreparedStatement[]> {
+export async function prepareChecked(
+  connection: DuckDBConnection,
+  sql: string,
+  verdict: Verdict,
+  params?: SqlParams,
+): Promise<DuckDBPreparedStatement[]> {
+  if (params !== undefined && verdict.count !== 1) {
+    throw new ValidationError(`SQL with params must be one statement, got ${verdict.count}`, {
+      code: 'validation.sql_params',
+      hint: 'send one statement with its params',
+    });
+  }
   const extracted = await connection.extractStatements(sql);
   if (extracted.count !== verdict.count) {
     throw new PermissionError('the SQL could not be checked statement by statement', { hint: ALLOWED_HINT });
@@ -91,6 +105,7 @@ export async function prepareChecked(connection: DuckDBConnection, sql: string, 
       statements.push(prepared);
       if (prepared.statementType !== allowed) throw denied(StatementType[prepared.statementType] ?? 'unknown');
     }
+    if (params !== undefined) bindSqlParams(statements[0]!, params);
   } catch (e) {
     for (const s of statements) s.destroySync();
     throw engineErrorFrom(e, { operation: 'prepare' });

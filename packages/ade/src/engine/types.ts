@@ -1,4 +1,5 @@
 import type { Principal } from '../kernel/index.js';
+import type { SqlParams } from './sql-params.js';
 
 export interface EngineConfig {
   /** DuckDB memory limit per session, e.g. `1GB`. */
@@ -81,6 +82,8 @@ export type OutputFormat = 'csv' | 'json' | 'ndjson';
 export interface QueryOptions {
   /** Engine time after which the query is interrupted; defaults to `EngineConfig.queryTimeoutMs`. */
   readonly timeoutMs?: number;
+  /** Values bound to the SQL's placeholders (`?`, `$1` or `$name`), never pasted into its text; needs a single statement. */
+  readonly params?: SqlParams;
 }
 
 export interface WriteToOptions extends QueryOptions {

@@ -284,6 +284,44 @@ sources:
   });
 });
 
+describe('parseSources: change streams (cdc)', () => {
+  it('should read the key and default event_id to cdc_id and event_time to cdc_ts', () => {
+    const [customers] = sources('sources: { customers: { format: ndjson, cdc: { key: [tenant_id, id] }, fields: { email: tokenize } } }');
+    assert.deepEqual(customers!.cdc, { key: ['tenant_id', 'id'] });
+    assert.equal(customers!.eventId, 'cdc_id');
+    assert.equal(customers!.eventTime, 'cdc_ts');
+    // the change columns are kept as they are (never scanned), the user's policies stay
+    assert.deepEqual(customers!.fields.email, { action: 'tokenize' });
+    for (const c of ['cdc_op', 'cdc_position', 'cdc_ts', 'cdc_format', 'cdc_source', 'cdc_id']) assert.deepEqual(customers!.fields[c], { action: 'keep' }, c);
+  });
+
+  it('should accept a single key column, cdc: true and an empty mapping, and keep event_id and field policies the user set', () => {
+    assert.deepEqual(sources('sources: { c: { format: ndjson, cdc: { key: Id } } }')[0]!.cdc, { key: ['Id'] });
+    assert.deepEqual(sources('sources: { c: { format: ndjson, cdc: true } }')[0]!.cdc, { key: [] });
+    assert.deepEqual(sources('sources: { c: { format: ndjson, cdc: {} } }')[0]!.cdc, { key: [] });
+    assert.equal(sources('sources: { c: { format: ndjson, cdc: false } }')[0]!.cdc, undefined);
+    const [own] = sources('sources: { c: { format: ndjson, event_id: meta.id, event_time: at, cdc: { key: [id] }, fields: { cdc_source: drop } } }');
+    assert.equal(own!.eventId, 'meta.id');
+    assert.equal(own!.eventTime, 'at');
+    assert.deepEqual(own!.fields.cdc_source, { action: 'drop' });
+    // not a change stream: no defaults
+    const [plain] = sources('sources: { e: { format: ndjson } }');
+    assert.equal(plain!.cdc, undefined);
+    assert.equal(plain!.eventId, undefined);
+    assert.deepEqual(plain!.fields, {});
+  });
+
+  it('should reject a change stream that is not ndjson, bad keys and unknown settings, at their path', () => {
+    rejects('sources: { c: { format: csv, cdc: { key: [id] } } }', 'sources.c.cdc', /must be format ndjson, not csv/, /format: ndjson/);
+    rejects('sources: { c: { format: ndjson, cdc: { keys: [id] } } }', 'sources.c.cdc.keys', /unknown key "keys" in cdc/, /did you mean "key"/);
+    rejects('sources: { c: { format: ndjson, cdc: { key: { id: 1 } } } }', 'sources.c.cdc.key', /must be a column or a list of columns/);
+    rejects('sources: { c: { format: ndjson, cdc: { key: [a.b] } } }', 'sources.c.cdc.key', /invalid key column "a\.b"/);
+    rejects('sources: { c: { format: ndjson, cdc: { key: [id, id] } } }', 'sources.c.cdc.key', /"id" is listed twice/);
+    rejects('sources: { c: { format: ndjson, cdc: { key: [cdc_id] } } }', 'sources.c.cdc.key', /reserved/);
+    rejects('sources: { c: { format: ndjson, cdc: yes please } }', 'sources.c.cdc', /must be a mapping/);
+  });
+});
+
 describe('loadProject sources', () => {
   const withProject = <T>(yaml: string, fn: (dir: string) => T): T => {
     const dir = mkdtempSync(join(tmpdir(), 'ade-sources-'));
@@ -327,6 +365,10 @@ describe('loadProject sources', () => {
     const unknownKey = ['name: p', 'sources:', '  events:', '    format: ndjson', '    raw_retention: 30d', '    retention: 30d', ''].join('\n');
     withProject(unknownKey, (dir) => {
       assert.throws(() => loadProject(dir, {}), /ade\.yaml:6: sources\.events\.retention: unknown key "retention" in source "events"/);
+    });
+    const cdcFormat = ['name: p', 'sources:', '  changes:', '    format: json', '    cdc:', '      key: [id]', ''].join('\n');
+    withProject(cdcFormat, (dir) => {
+      assert.throws(() => loadProject(dir, {}), /ade\.yaml:6: sources\.changes\.cdc: a change stream must be format ndjson, not json/);
     });
     const listForm = ['name: p', 'sources:', '  - name: events', '    format: csv', '  - name: events', '    format: json', ''].join('\n');
     withProject(listForm, (dir) => {

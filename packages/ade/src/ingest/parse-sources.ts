@@ -3,6 +3,7 @@ import { INPUT_FORMATS, parseDeclaredColumns, type Compression, type DeclaredCol
 import { PII_KINDS, isPiiKind } from '../privacy/index.js';
 import {
   SOURCE_DEFAULTS,
+  type CdcConfig,
   type FieldPolicy,
   type SchemaChangePolicy,
   type SourceConfig,
@@ -33,6 +34,7 @@ export const SOURCE_KEYS = [
   'max_columns',
   'max_depth',
   'fields',
+  'cdc',
 ] as const;
 
 const COMPRESSIONS: readonly (Compression | 'auto')[] = ['auto', 'none', 'gzip', 'zstd'];
@@ -262,6 +264,30 @@ function schema(value: unknown, path: string, fail: ConfigFail): DeclaredColumns
   return columns;
 }
 
+/** The columns of a change row ade writes: kept as they are unless a policy names them (positions and ids are not personal data, and must not be scanned). */
+const CDC_COLUMNS = ['cdc_op', 'cdc_position', 'cdc_ts', 'cdc_format', 'cdc_source', 'cdc_id'] as const;
+
+/** `cdc: { key: [id] }`, `cdc: { key: id }`, or `cdc: true` / `cdc: {}` (the key comes from the events). */
+function cdc(value: unknown, path: string, fail: ConfigFail): CdcConfig | undefined {
+  const hint = 'e.g. cdc: { key: [id] } (Debezium needs the key columns; DynamoDB and Salesforce events carry theirs)';
+  if (value === false) return undefined;
+  if (value === true) return { key: [] };
+  if (!isObj(value)) return fail(path, `must be a mapping, got ${json(value)}`, hint);
+  checkKeys(value, ['key'], path, 'cdc', fail);
+  const raw = value.key === undefined || value.key === null ? [] : typeof value.key === 'string' ? [value.key] : value.key;
+  if (!Array.isArray(raw)) return fail(`${path}.key`, `must be a column or a list of columns, got ${json(value.key)}`, hint);
+  const key: string[] = [];
+  for (const column of raw) {
+    if (typeof column !== 'string' || column.trim() === '' || column.includes('.') || column.trim() !== column) {
+      fail(`${path}.key`, `invalid key column ${json(column)}`, 'name top-level columns of the row, e.g. key: [id] or key: [tenant_id, id]');
+    }
+    if (key.includes(column as string)) fail(`${path}.key`, `column ${JSON.stringify(column)} is listed twice`);
+    if ((column as string).startsWith('cdc_')) fail(`${path}.key`, `key column ${JSON.stringify(column)} starts with cdc_, which is reserved for the change columns`);
+    key.push(column as string);
+  }
+  return { key };
+}
+
 function source(name: string, settings: Obj, base: string, allowed: readonly string[], fail: ConfigFail): SourceConfig {
   checkKeys(settings, allowed, base, `source ${JSON.stringify(name)}`, fail);
   const get = (key: string): unknown => (settings[key] === null ? undefined : settings[key]);
@@ -290,8 +316,11 @@ function source(name: string, settings: Obj, base: string, allowed: readonly str
     if (problem) fail(at(key), `field path ${JSON.stringify(v)} ${problem}`, 'e.g. event_id: id or event_id: meta.id');
     return v;
   };
-  const eventId = singleField('event_id');
-  const eventTime = singleField('event_time');
+  const changes = get('cdc') === undefined ? undefined : cdc(get('cdc'), at('cdc'), fail);
+  if (changes && format !== 'ndjson') fail(at('cdc'), `a change stream must be format ndjson, not ${format}`, 'the collector writes change rows as NDJSON: set format: ndjson');
+  // A change stream's rows are identified and timed by the change columns unless said otherwise.
+  const eventId = singleField('event_id') ?? (changes ? 'cdc_id' : undefined);
+  const eventTime = singleField('event_time') ?? (changes ? 'cdc_ts' : undefined);
 
   const rawRetentionMs = get('raw_retention') === undefined ? undefined : duration(get('raw_retention'), at('raw_retention'), fail);
   const archiveRetentionMs = get('archive_retention') === undefined ? undefined : duration(get('archive_retention'), at('archive_retention'), fail);
@@ -308,6 +337,7 @@ function source(name: string, settings: Obj, base: string, allowed: readonly str
 
   const declared = get('schema') === undefined ? undefined : schema(get('schema'), at('schema'), fail);
   const policies = fields(get('fields'), at('fields'), fail);
+  if (changes) for (const c of CDC_COLUMNS) if (!Object.hasOwn(policies, c)) policies[c] = { action: 'keep' };
 
   return {
     name,
@@ -325,6 +355,7 @@ function source(name: string, settings: Obj, base: string, allowed: readonly str
     maxRecordBytes,
     maxColumns,
     maxDepth,
+    ...(changes ? { cdc: changes } : {}),
   };
 }
 

@@ -68,6 +68,19 @@ export interface SourceConfig {
   readonly maxColumns: number;
   /** JSON nested deeper than this goes to quarantine. Default 64. */
   readonly maxDepth: number;
+  /**
+   * A change stream (`cdc:` in ade.yaml): `POST /v1/cdc/<name>` takes Debezium,
+   * DynamoDB Streams and Salesforce change events into change rows (`cdc_*`
+   * columns and the row) that `current` models apply. Format ndjson;
+   * `event_id` defaults to `cdc_id`, `event_time` to `cdc_ts`.
+   */
+  readonly cdc?: CdcConfig;
+}
+
+/** How a change stream's events are read. */
+export interface CdcConfig {
+  /** Key columns of the rows. Required for Debezium (its key travels outside the value); empty: DynamoDB's `Keys`, Salesforce's `Id`. */
+  readonly key: readonly string[];
 }
 
 export const SOURCE_DEFAULTS = {

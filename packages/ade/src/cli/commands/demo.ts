@@ -1,9 +1,16 @@
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
-import { DATASET_SCALES, DEMO_CHECKS_YAML, DEMO_END_DATE, DEMO_SOURCES_YAML, runDemo, writeDemoModels, type DatasetScale, type DemoReport } from '../../demo/index.js';
-import { formatBytes, ValidationError } from '../../kernel/index.js';
-import { openContext, type GlobalOptions } from '../context.js';
+import { checkServerSecret, issueToken } from '../../api/api-tokens.js';
+import { createApiServer } from '../../api/server.js';
+import { Collector } from '../../collector/collector.js';
+import { DATASET_SCALES, DEMO_CHECKS_YAML, DEMO_END_DATE, DEMO_SOURCES_YAML, runDemo, writeDemoModels, type DatasetScale, type DemoDelivery, type DemoReport } from '../../demo/index.js';
+import { sourceTimeColumns } from '../../ingest/index.js';
+import { AdeError, formatBytes, ValidationError } from '../../kernel/index.js';
+import type { Keyring } from '../../privacy/index.js';
+import { openContext, type CommandContext, type GlobalOptions } from '../context.js';
 import { renderTable } from '../output.js';
 import { createProgress } from '../progress.js';
 import { PROJECT_FILE } from '../project.js';
@@ -13,10 +20,20 @@ import { initProject } from './init.js';
 export interface DemoCommandOptions extends GlobalOptions {
   scale?: string;
   seed?: string;
+  port?: string;
+  /** false: stop the server once the demo is done (`--no-serve`). */
+  serve?: boolean;
 }
 
-/** `ade demo [dir]`: a demo project, a seeded dataset, loads, and answers. */
-export async function demoCommand(dir: string, opts: DemoCommandOptions): Promise<DemoReport> {
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * `ade demo [dir]`: a demo project, a seeded dataset, loads, live deliveries
+ * through the server's collector and CDC endpoint over loopback HTTP, models,
+ * answers — then the server keeps running (unless `--no-serve`) with a token
+ * for the reader to try.
+ */
+export async function demoCommand(dir: string, opts: DemoCommandOptions, env: Env, version: string): Promise<DemoReport> {
   const scale = (opts.scale ?? 'medium') as DatasetScale;
   if (!(scale in DATASET_SCALES)) throw new ValidationError(`unknown --scale ${scale}`, { hint: `use ${Object.keys(DATASET_SCALES).join(', ')}` });
   const seed = opts.seed === undefined ? 42 : Number(opts.seed);
@@ -41,8 +58,12 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions): Promis
   const progress = createProgress(ctx.out);
   ctx.out.info(`ade demo: project ${target} (scale ${scale}, seed ${seed})`);
   let report: DemoReport;
+  let server: DemoServer | undefined;
+  let serving = false;
   try {
+    server = await startDemoServer(ctx, keyring, opts, env, version);
     report = await runDemo(ctx.lake, join(target, 'data'), {
+      deliver: server.deliver,
       scale,
       seed,
       endDate: DEMO_END_DATE,
@@ -56,13 +77,161 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions): Promis
         if (done !== undefined) progress.tick(done, total);
       },
     });
+    progress.stop();
+    await ctx.quality.drain();
+    if (opts.serve !== false) {
+      const reader = await issueToken(ctx.lake.catalog, server.secret, { name: `demo-analyst-${Date.now()}`, role: 'analyst', createdBy: 'demo' });
+      const serve = { url: server.url, token: reader.token, ...(server.generatedSecret ? { secretEnv: ctx.project.server.secretEnv, secret: server.secret } : {}) };
+      ctx.out.result({ ...report, serve }, () => `${render(report, target)}\n${renderServe(serve, ctx.project.server.secretEnv)}`);
+      serving = true;
+      await server.untilStopped(() => ctx.out.info('ade demo: stopping the server'));
+    } else {
+      ctx.out.result(report, () => render(report, target));
+    }
   } finally {
     progress.stop();
+    if (!serving) await server?.close();
     await ctx.quality.drain();
     await ctx.lake.close();
   }
-  ctx.out.result(report, () => render(report, target));
   return report;
+}
+
+interface DemoServer {
+  readonly url: string;
+  readonly secret: string;
+  /** True when no secret was configured and the demo made one up for this run. */
+  readonly generatedSecret: boolean;
+  readonly deliver: DemoDelivery;
+  /** Serves until SIGINT or SIGTERM, then stops gracefully (requests in flight finish, the collector flushes). */
+  untilStopped(onStop: () => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Most bytes the demo puts in one request to the collector (its limit is 500 KiB). */
+const REQUEST_BYTES = 400 * 1024;
+
+/**
+ * The demo's server: the same API server and collector as `ade serve`, on
+ * loopback, with write keys for the demo's live sources. Deliveries are real
+ * HTTP requests; each resolves once the collector flushed what it took.
+ */
+async function startDemoServer(ctx: CommandContext, keyring: Keyring, opts: DemoCommandOptions, env: Env, version: string): Promise<DemoServer> {
+  const configured = env[ctx.project.server.secretEnv];
+  const secret = configured ? checkServerSecret(configured) : randomBytes(32).toString('hex');
+  const port = opts.serve === false ? 0 : opts.port === undefined ? ctx.project.server.port : Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValidationError(`--port ${opts.port} is not a port`);
+  const flushErrors: string[] = [];
+  const collector = await Collector.open(ctx.lake, {
+    ...ctx.project.collector,
+    // The demo flushes after each delivery itself.
+    flushIntervalMs: 3_600_000,
+    sources: ctx.project.sources,
+    baseDir: ctx.project.dir,
+    keyring,
+    onError: (m) => flushErrors.push(m),
+    onDamage: (m) => flushErrors.push(m),
+  });
+  const app = createApiServer({
+    collector,
+    lake: ctx.lake,
+    quality: ctx.quality,
+    secret,
+    version,
+    project: { dir: ctx.project.dir, timeColumns: sourceTimeColumns(ctx.project.sources) },
+    onError: (e, request) => process.stderr.write(`error in ${request}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
+  });
+  let url: string;
+  try {
+    url = await app.listen({ host: ctx.project.server.host, port });
+  } catch (e) {
+    await collector.close();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new ValidationError(`port ${port} is taken`, { code: 'server.port_taken', hint: 'run the demo with --port <another>, or --no-serve' });
+    }
+    throw e;
+  }
+  const keys = new Map<string, string>();
+  const writeKey = async (source: string) => {
+    if (!keys.has(source)) keys.set(source, (await issueToken(ctx.lake.catalog, secret, { name: `demo-${source}-${Date.now()}`, role: 'viewer', createdBy: 'demo', source })).token);
+    return `Basic ${Buffer.from(`${keys.get(source)}:`).toString('base64')}`;
+  };
+  const post = async (path: string, source: string, body: string, type: string) => {
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: await writeKey(source), 'content-type': type }, body });
+    const text = await res.text();
+    if (res.status !== 200) throw new AdeError('demo.delivery', `POST ${path} answered ${res.status}: ${text.slice(0, 300)}`, { hint: 'see docs/server.md' });
+  };
+  const flush = async (source: string) => {
+    const before = flushErrors.length;
+    await collector.flush(source);
+    if (flushErrors.length > before) throw new AdeError('demo.delivery', `the collector could not flush ${source}: ${flushErrors.slice(before).join('; ')}`);
+  };
+  const deliver: DemoDelivery = {
+    async events(source, file) {
+      let requests = 0;
+      let events = 0;
+      let chunk = '';
+      const send = async () => {
+        if (!chunk) return;
+        await post(`/v1/events/${source}`, source, chunk, 'application/x-ndjson');
+        requests++;
+        chunk = '';
+      };
+      for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+        if (!line.trim()) continue;
+        if (chunk.length + line.length + 1 > REQUEST_BYTES) await send();
+        chunk += `${line}\n`;
+        events++;
+      }
+      await send();
+      await flush(source);
+      return { requests, events };
+    },
+    async changes(source, batches) {
+      for (const b of batches) await post(`/v1/cdc/${source}`, source, JSON.stringify(b), 'application/json');
+      await flush(source);
+      return { requests: batches.length, changes: batches.reduce((n, b) => n + b.length, 0) };
+    },
+  };
+  const close = async () => {
+    await app.close();
+    await collector.close();
+  };
+  return {
+    url,
+    secret,
+    generatedSecret: !configured,
+    deliver,
+    close,
+    untilStopped: (onStop) =>
+      new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          onStop();
+          void close().then(resolve, (e: unknown) => {
+            process.stderr.write(`ade demo: stopping: ${e instanceof Error ? e.message : String(e)}\n`);
+            resolve();
+          });
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      }),
+  };
+}
+
+function renderServe(s: { url: string; token: string; secret?: string; secretEnv?: string }, secretEnv: string): string {
+  return [
+    '',
+    pc.bold(`ade serve is running at ${s.url} (Ctrl-C stops it)`),
+    `  an analyst token for you (shown once): ${s.token}`,
+    `  curl -s ${s.url}/v1/query -H 'authorization: Bearer ${s.token}' -H 'content-type: application/json' \\`,
+    `    -d '{"sql": "SELECT plan, count(*) AS accounts FROM model.account_current GROUP BY 1 ORDER BY 2 DESC"}'`,
+    `  curl -s ${s.url}/openapi.json -H 'authorization: Bearer ${s.token}'   # every route`,
+    ...(s.secret
+      ? [`  no ${secretEnv} was set, so this server made up its secret; to serve this project again with the same tokens:`, `    ${secretEnv}=${s.secret} npx ade serve`]
+      : [`  later: npx ade serve   (with ${secretEnv} set as now)`]),
+  ].join('\n');
 }
 
 function render(r: DemoReport, dir: string): string {
@@ -125,6 +294,14 @@ function render(r: DemoReport, dir: string): string {
     `  ${q.results.length} checks, ${failing.length} failing, ${q.openAlerts} alert(s) open (${a('ade alerts')}; sinks in ade.yaml)`,
     `  rebuilt for the new day: ${q.rebuilt.join(', ') || 'nothing'}`,
   );
+  const c = r.changes;
+  out.push(
+    '',
+    pc.bold('Live data through ade serve (real HTTP on loopback)'),
+    `  collector: ${r.collector.events.toLocaleString('en-US')} app events of ${q.day} in ${r.collector.requests} request${r.collector.requests === 1 ? "" : "s"} to /v1/events/events, each answered once on disk, flushed into clean.events`,
+    `  change stream: the app's accounts table via Debezium to /v1/cdc/account_changes — ${c.snapshot} snapshot rows, then ${c.created} created, ${c.updated} updated, ${c.deleted} deleted in ${c.requests} shuffled requests (one sent twice)`,
+    `  model.account_current: ${c.accounts.toLocaleString('en-US')} accounts, ${c.accounts === c.expected ? pc.green('exactly the source\'s state after its last change') : pc.red(`the source holds ${c.expected}`)}`,
+  );
   out.push('', pc.bold('Privacy sandbox'), `  as analyst: ${a(r.sandbox.query)} → ${r.sandbox.refused ? pc.green('refused') : pc.red('ALLOWED')}: ${r.sandbox.message}`);
   out.push(
     '',
@@ -137,6 +314,7 @@ function render(r: DemoReport, dir: string): string {
     '  npx ade sql "FROM quarantine.events" --as engineer',
     '  npx ade sql "FROM report.customer_360 ORDER BY revenue DESC LIMIT 5"',
     '  npx ade lineage report.customer_360',
+    '  npx ade sql "FROM model.account_current LIMIT 5"   # the app\'s accounts, applied from its change stream',
     '  npx ade check                 # every declared check on the current data',
     '  npx ade quality staged        # writes an error check blocked',
     '  npx ade search "customer null"',

@@ -1,14 +1,21 @@
+import { join } from 'node:path';
 import { checkServerSecret } from '../../api/api-tokens.js';
 import { createApiServer } from '../../api/server.js';
 import { Collector } from '../../collector/collector.js';
 import { sourceTimeColumns } from '../../ingest/index.js';
-import { ValidationError } from '../../kernel/index.js';
+import { isAdeError, parseDuration, ValidationError } from '../../kernel/index.js';
+import { Scheduler } from '../../schedule/index.js';
+import { openObjectStore, type ObjectStore } from '../../storage/index.js';
 import { openContext, type GlobalOptions } from '../context.js';
 import { keyringLocation, loadKeyring } from '../keyring-file.js';
 
 export interface ServeOptions extends GlobalOptions {
   host?: string;
   port?: string;
+  /** Hidden: the header timeout (a duration, default 10s), for the slow-client tests. */
+  headersTimeout?: string;
+  /** Hidden: the parse-only and stats routes of bench/collector.mjs. */
+  benchEndpoints?: boolean;
 }
 
 /**
@@ -37,26 +44,57 @@ export async function serveCommand(opts: ServeOptions, env: Readonly<Record<stri
         void ctx.lake.catalog.audit({ actor: 'collector', action: 'collector.damage', target: 'collector', details: { message: m } }).catch(() => undefined);
       },
     });
+    // Cron schedules and commit-triggered builds (ade.yaml schedules: and triggers:); started once the server listens.
+    const buckets = new Map<string, Promise<ObjectStore>>();
+    const scheduler = new Scheduler(ctx.lake, {
+      projectDir: ctx.project.dir,
+      schedules: ctx.project.schedules,
+      triggers: ctx.project.triggers,
+      sources: ctx.project.sources,
+      timeColumns: sourceTimeColumns(ctx.project.sources),
+      keyring,
+      openBucket: (bucket) => {
+        // s3:// source locations, as `ade ingest` opens them: the project's S3 settings, or the AWS defaults.
+        const storage = ctx.project.lake.storage;
+        const cacheDir = join(ctx.project.dir, '.ade', 'fetch-cache', bucket);
+        if (!buckets.has(bucket)) buckets.set(bucket, openObjectStore(storage.kind === 's3' ? { ...storage, bucket, prefix: '', cacheDir } : { kind: 's3', bucket, prefix: '', region: 'us-east-1', cacheDir }));
+        return buckets.get(bucket)!;
+      },
+      onLog: (m) => log(`ade serve: ${m}`),
+      onError: (e, what) => log(`ade serve: ${what} failed: ${isAdeError(e) ? `${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}` : e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+    });
     const app = createApiServer({
       collector,
+      schedules: scheduler,
       lake: ctx.lake,
       quality: ctx.quality,
+      queryWorkers: ctx.project.server.queryWorkers,
       secret,
       version,
+      ...(opts.headersTimeout === undefined ? {} : { limits: { headersTimeoutMs: parseDuration(opts.headersTimeout, '--headers-timeout') } }),
+      ...(opts.benchEndpoints ? { benchEndpoints: true } : {}),
       project: { dir: ctx.project.dir, timeColumns: sourceTimeColumns(ctx.project.sources) },
       onError: (e, request) => process.stderr.write(`error in ${request}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
     });
     const url = await app.listen({ host, port });
+    await scheduler.start().catch(async (e: unknown) => {
+      await app.close();
+      throw e;
+    });
     // Signals are handled before the URL is announced: whoever reads it may stop the server at once.
     const stopped = new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
         ctx.out.info('ade serve: stopping (finishing requests in flight)');
-        // Stop accepting, finish requests in flight (and triggered builds), then flush what the collector holds.
-        void app
-          .close()
+        // Stop the scheduler (its job or build running finishes), stop accepting, finish requests in flight (and
+        // triggered builds), then flush what the collector holds.
+        void scheduler
+          .stop()
+          .catch((e: unknown) => log(`ade serve: stopping the scheduler: ${e instanceof Error ? e.message : String(e)}`))
+          .then(() => app.close())
           .then(() => collector.close())
+          .then(async () => void (await Promise.allSettled([...buckets.values()].map(async (b) => (await b).close()))))
           .then(resolve, (e: unknown) => {
             log(`ade serve: stopping: ${e instanceof Error ? e.message : String(e)}`);
             resolve();

@@ -3,7 +3,10 @@
 // never SQL; a timeout, a crash or a memory blow-up fails only its own query
 // and the pool keeps serving; hostile SQL is refused inside the worker too.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -262,6 +265,46 @@ describe('QueryPool', () => {
     await assert.rejects(own.run(await job('SELECT 1'), () => undefined), { code: 'query.closed' });
   });
 });
+
+describe('QueryPool workers', () => {
+  it('should die with the process that started them, even mid-query', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ade-query-orphans-'));
+    // A parent that starts a pool, puts a slow query on one worker, prints the workers' pids, then waits to be killed.
+    const script = `
+      const { QueryPool } = await import(${JSON.stringify(new URL('./query-pool.ts', import.meta.url).href)});
+      const { DEFAULT_ENGINE_CONFIG } = await import(${JSON.stringify(new URL('../engine/index.ts', import.meta.url).href)});
+      const pool = new QueryPool({ ...DEFAULT_ENGINE_CONFIG, threads: 1, tempDir: ${JSON.stringify(join(dir, 'tmp'))} }, { size: 2 });
+      const session = { principal: { name: 'a', role: 'analyst' }, tables: [], allowedDirectories: [] };
+      void pool.run({ session, sql: ${JSON.stringify(SLOW)}, format: 'csv' }, () => undefined).catch(() => undefined);
+      const timer = setInterval(() => {
+        const workers = pool.workers();
+        if (workers.length === 2 && workers.some((w) => w.busy)) { clearInterval(timer); console.log(JSON.stringify(workers.map((w) => w.pid))); }
+      }, 20);
+      setInterval(() => undefined, 1000);
+    `;
+    const parent = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await until(() => out.includes(']'));
+      const pids = JSON.parse(out) as number[];
+      parent.kill('SIGKILL');
+      await until(() => pids.every((pid) => !alive(pid)));
+    } finally {
+      parent.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** True while `pid` runs (a zombie waiting to be reaped does not). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 function quickPids(pool: QueryPool): number[] {
   return pool.workers().map((w) => w.pid);

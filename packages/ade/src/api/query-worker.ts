@@ -80,35 +80,34 @@ async function runQuery(id: number, job: QueryJob, timeoutMs: number): Promise<v
   const out = new IpcOutput(id);
   const query: NonNullable<typeof current> = { id, out };
   current = query;
+  let answer: FromWorker;
   try {
     const session = await engine!.openSession(job.session);
     query.session = session;
-    try {
-      if (query.cancelled) throw new AdeError('engine.cancelled', 'query cancelled');
-      const sql = limited(job.sql, job.limit);
-      const options = { timeoutMs, ...(job.params !== undefined ? { params: job.params } : {}) };
-      let done: { rowCount: number; columns: readonly { name: string; type: string }[] };
-      if (job.format === 'arrow') {
-        const rows = session.stream(sql, options);
-        const columns = await rows.columns();
-        done = { rowCount: (await writeArrow(rows, out)).rows, columns };
-      } else {
-        done = await session.writeTo(sql, job.format, out, options);
-      }
-      // Every chunk goes out before `done` (one IPC channel keeps their order).
-      out.end();
-      await finished(out);
-      send({ type: 'done', id, rowCount: done.rowCount, columns: done.columns.map((c) => ({ name: c.name, type: c.type })) });
-    } finally {
-      await session.close();
+    if (query.cancelled) throw new AdeError('engine.cancelled', 'query cancelled');
+    const sql = limited(job.sql, job.limit);
+    const options = { timeoutMs, ...(job.params !== undefined ? { params: job.params } : {}) };
+    let done: { rowCount: number; columns: readonly { name: string; type: string }[] };
+    if (job.format === 'arrow') {
+      const rows = session.stream(sql, options);
+      const columns = await rows.columns();
+      done = { rowCount: (await writeArrow(rows, out)).rows, columns };
+    } else {
+      done = await session.writeTo(sql, job.format, out, options);
     }
+    // Every chunk goes out before `done` (one IPC channel keeps their order).
+    out.end();
+    await finished(out);
+    answer = { type: 'done', id, rowCount: done.rowCount, columns: done.columns.map((c) => ({ name: c.name, type: c.type })) };
   } catch (e) {
     out.destroy();
-    send({ type: 'error', id, error: toWire(e) });
-  } finally {
-    clearInterval(query.cancelled);
-    current = undefined;
+    answer = { type: 'error', id, error: toWire(e) };
   }
+  clearInterval(query.cancelled);
+  await query.session?.close().catch(() => undefined);
+  // Idle before answering: the pool sends the next query as soon as it has the answer.
+  current = undefined;
+  send(answer);
 }
 
 process.on('message', (message: ToWorker) => {

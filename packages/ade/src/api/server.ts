@@ -1,10 +1,9 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { join } from 'node:path';
 import { checkSqlParams } from '../engine/index.js';
 import { formatTableRef, jsonDepth, NotFoundError, parseTableRef, PermissionError, readableZones, RESTRICTED_ZONES, roleAtLeast, ValidationError, type Principal } from '../kernel/index.js';
 import { loadModels, ModelGraph, projectTimeColumns, runModels, selectModels } from '../models/index.js';
 import type { SchedulerStatus } from '../schedule/index.js';
-import { mentionsTable, type Lake } from '../lake/index.js';
+import type { Lake } from '../lake/index.js';
 import type { QualityService } from '../quality/quality-service.js';
 import { searchCatalog } from '../quality/search-documents.js';
 import { AuthError, authenticate } from './api-tokens.js';
@@ -329,23 +328,13 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     const readable = new Set<string>(readableZones(principal.role));
     const denied = RESTRICTED_ZONES.filter((z) => !readable.has(z) && new RegExp(`(^|[^a-z0-9_])"?${z}"?\\s*\\.`, 'i').test(sql));
     if (denied.length) throw new PermissionError(`the role ${principal.role} may not read the ${denied.join(', ')} zone`, { hint: 'ask for a token with a role that may (engineer reads raw, quarantine and archive)' });
-    // The worker gets exactly what the role may read; it never sees the catalog.
-    const tables = await lake.bindingsFor(principal, { forSql: sql });
-    const allowedDirectories = readableZones(principal.role).map((z) => join(lake.store.localRoot(), z));
-    await auditRawReads(lake, principal, sql);
-    await stream(reply, queries, { session: { principal, tables, allowedDirectories }, sql, ...(params ? { params } : {}), format, limit });
+    // The worker gets exactly what the role may read (restricted-zone reads are audited as they are bound); it never sees the catalog.
+    const session = await lake.sessionSpec(principal, { forSql: sql });
+    await stream(reply, queries, { session, sql, ...(params ? { params } : {}), format, limit });
     return reply;
   });
 
   return app;
-}
-
-/** Every read of a restricted zone (raw, quarantine, archive) through the API goes into the audit log. */
-async function auditRawReads(lake: Lake, principal: Principal, sql: string): Promise<void> {
-  const tables = (await lake.tables(principal)).filter((t) => (RESTRICTED_ZONES as readonly string[]).includes(t.zone) && mentionsTable(sql, t.zone, t.name));
-  if (tables.length) {
-    await lake.catalog.audit({ actor: principal.name, action: 'query.restricted_read', target: tables.map(formatTableRef).join(','), details: { sql: sql.slice(0, 2000) } });
-  }
 }
 
 /**

@@ -110,7 +110,8 @@ export class Collector {
   async #flushSegment(seg: SegmentInfo): Promise<void> {
     const source = this.source(seg.stream);
     const chunks: Buffer[] = [];
-    for await (const payload of this.#buffer.read(seg)) chunks.push(Buffer.from(payload));
+    // The payloads are views into the segment read whole: written out as they are, not copied one by one first.
+    for await (const payload of this.#buffer.read(seg)) chunks.push(payload);
     const dir = await mkdtemp(join(tmpdir(), 'ade-collector-'));
     try {
       const file = join(dir, `${seg.stream}-${seg.name.replace(/\.seg$/, '')}.ndjson`);

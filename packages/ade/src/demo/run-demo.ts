@@ -4,7 +4,7 @@ import { AdeError, formatTableRef, parseTableRef, PermissionError, quoteLiteral,
 import { WriteBlockedError, type Lake } from '../lake/index.js';
 import { loadModels, ModelGraph, runModels, type ModelKind } from '../models/index.js';
 import type { Keyring } from '../privacy/index.js';
-import { generateAccountChanges, shuffledBatches, type AccountChange, type ChangeStream } from './change-stream.js';
+import { generateAccountChanges, shuffledBatches, type ChangeStream } from './change-stream.js';
 import { DATASET_SCALES, generateArrivals, generateDataset, type DatasetFiles, type DatasetScale } from './dataset.js';
 import { DEMO_MODELS } from './demo-models.js';
 import { DEMO_QUESTIONS } from './questions.js';

@@ -335,11 +335,20 @@ export class Lake {
     return out;
   }
 
-  /** A DuckDB session that sees exactly the tables (and files) the principal may read. */
-  async session(principal: Principal, read: ReadOptions = {}): Promise<Session> {
+  /**
+   * What a session for the principal is opened with — the tables it may read
+   * (as `read` pins them) and the only directories its DuckDB may open — for
+   * an engine in this process or in a worker process that never sees the catalog.
+   */
+  async sessionSpec(principal: Principal, read: ReadOptions = {}): Promise<{ principal: Principal; tables: TableBinding[]; allowedDirectories: string[] }> {
     const tables = await this.bindingsFor(principal, read);
     const allowedDirectories = readableZones(principal.role).map((z) => join(this.store.localRoot(), z));
-    return this.engine.openSession({ principal, tables, allowedDirectories });
+    return { principal, tables, allowedDirectories };
+  }
+
+  /** A DuckDB session that sees exactly the tables (and files) the principal may read. */
+  async session(principal: Principal, read: ReadOptions = {}): Promise<Session> {
+    return this.engine.openSession(await this.sessionSpec(principal, read));
   }
 
   /**

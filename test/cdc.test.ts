@@ -5,12 +5,11 @@
 // winning whatever order the changes arrived in, replays landing nothing.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adeAsync, startServer, type Ran } from './support/cli.js';
+import { adeAsync, createToken, initServerProject, type Ran, serverEnv, startServer } from './support/cli.js';
 
 /** A Debezium PostgreSQL change event value (JSON converter, schemas.enable=true; the schema trimmed). */
 function debezium(op: 'c' | 'u' | 'd' | 'r', id: number, lsn: number, row?: { plan: string; email: string }) {
@@ -62,7 +61,7 @@ describe('change data capture through ade serve', () => {
   let url: string;
   const keys: Record<string, string> = {};
   let admin: string;
-  const env = { ...process.env, NO_COLOR: '1', ADE_SERVER_SECRET: randomBytes(32).toString('hex'), ADE_KEYRING_FILE: '' };
+  const env = serverEnv();
 
   const run = (...args: string[]): Promise<Ran> => adeAsync(project, args, env);
   const post = (stream: string, body: unknown, key = keys[stream]!, type = 'application/json') =>
@@ -89,13 +88,9 @@ describe('change data capture through ade serve', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ade-cdc-'));
-    project = join(dir, 'p');
-    env.ADE_KEYRING_FILE = join(dir, 'keys.json');
-    assert.equal((await adeAsync(dir, ['init', 'p'], env)).code, 0);
-    const yaml = join(project, 'ade.yaml');
-    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/granted_roles: \[[^\]]*\]/, 'granted_roles: [analyst, engineer, admin]'));
-    appendFileSync(
-      yaml,
+    project = await initServerProject(
+      dir,
+      env,
       `
 collector:
   flush_interval: 1s
@@ -122,13 +117,8 @@ sources:
       join(project, 'models', 'model', 'customers_current.sql'),
       "/*\nkind: current\nkey: id\ntime: cdc_position\ndescription: Customers as the source database holds them now.\n*/\nSELECT id, cdc_op AS op, cdc_position, plan, email FROM ref('clean.customers_cdc')\n",
     );
-    assert.equal((await run('--as', 'engineer', 'keys', 'create')).code, 0);
-    for (const stream of ['customers_cdc', 'orders_ddb', 'accounts_sf']) {
-      const r = await run('--json', '--as', 'admin', 'tokens', 'create', '--ingest', stream, '--name', `${stream}-relay`);
-      assert.equal(r.code, 0, r.stderr);
-      keys[stream] = JSON.parse(r.stdout).token;
-    }
-    admin = JSON.parse((await run('--json', '--as', 'admin', 'tokens', 'create', '--role', 'admin', '--name', 'ops')).stdout).token;
+    for (const stream of ['customers_cdc', 'orders_ddb', 'accounts_sf']) keys[stream] = await createToken(project, env, `${stream}-relay`, { ingest: stream });
+    admin = await createToken(project, env, 'ops', { role: 'admin' });
     ({ server, url } = await startServer(project, env));
   });
   after(() => {

@@ -5,13 +5,12 @@
 // flushes what is buffered.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analytics } from '@segment/analytics-node';
-import { adeAsync, startServer, type Ran } from './support/cli.js';
+import { adeAsync, createToken, initServerProject, type Ran, serverEnv, startServer } from './support/cli.js';
 
 describe('the event collector', () => {
   let dir: string;
@@ -20,7 +19,7 @@ describe('the event collector', () => {
   let url: string;
   let writeKey: string;
   let apiToken: string;
-  const env = { ...process.env, NO_COLOR: '1', ADE_SERVER_SECRET: randomBytes(32).toString('hex'), ADE_KEYRING_FILE: '' };
+  const env = serverEnv();
 
   const run = (...args: string[]): Promise<Ran> => adeAsync(project, args, env);
   const start = async () => {
@@ -45,13 +44,9 @@ describe('the event collector', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ade-collector-'));
-    project = join(dir, 'p');
-    env.ADE_KEYRING_FILE = join(dir, 'keys.json');
-    assert.equal((await adeAsync(dir, ['init', 'p'], env)).code, 0);
-    const yaml = join(project, 'ade.yaml');
-    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/granted_roles: \[[^\]]*\]/, 'granted_roles: [analyst, engineer, admin]'));
-    appendFileSync(
-      yaml,
+    project = await initServerProject(
+      dir,
+      env,
       `
 collector:
   flush_interval: 1h        # flushed only when the server stops or starts: the test decides when
@@ -67,11 +62,8 @@ sources:
       traits.email: tokenize
 `,
     );
-    assert.equal((await run('--as', 'engineer', 'keys', 'create')).code, 0);
-    const key = await run('--json', '--as', 'admin', 'tokens', 'create', '--ingest', 'web', '--name', 'web-site');
-    assert.equal(key.code, 0, key.stderr);
-    writeKey = JSON.parse(key.stdout).token;
-    apiToken = JSON.parse((await run('--json', '--as', 'admin', 'tokens', 'create', '--role', 'analyst', '--name', 'reader')).stdout).token;
+    writeKey = await createToken(project, env, 'web-site', { ingest: 'web' });
+    apiToken = await createToken(project, env, 'reader', { role: 'analyst' });
     await start();
   });
   after(() => {

@@ -5,12 +5,11 @@
 // one calls `ade run`. Real processes, real HTTP on 127.0.0.1.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adeAsync, startServer, type Ran } from './support/cli.js';
+import { adeAsync, createToken, initServerProject, type Ran, serverEnv, startServer } from './support/cli.js';
 
 const PROJECT = `
 sources:
@@ -40,7 +39,7 @@ describe('ade serve: schedules and commit triggers', () => {
   let server: ChildProcess;
   let url: string;
   const tokens: Record<string, string> = {};
-  const env = { ...process.env, NO_COLOR: '1', ADE_SERVER_SECRET: randomBytes(32).toString('hex'), ADE_KEYRING_FILE: '' };
+  const env = serverEnv();
 
   const run = (...args: string[]): Promise<Ran> => adeAsync(project, args, env);
   const get = async (path: string, token = tokens.analyst!) => {
@@ -72,21 +71,11 @@ describe('ade serve: schedules and commit triggers', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ade-schedule-'));
-    project = join(dir, 'p');
-    env.ADE_KEYRING_FILE = join(dir, 'keys.json');
-    assert.equal((await adeAsync(dir, ['init', 'p'], env)).code, 0);
-    const yaml = join(project, 'ade.yaml');
-    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/granted_roles: \[[^\]]*\]/, 'granted_roles: [viewer, analyst, engineer, admin]'));
-    appendFileSync(yaml, PROJECT);
+    project = await initServerProject(dir, env, PROJECT);
     mkdirSync(join(project, 'models', 'report'), { recursive: true });
     writeFileSync(join(project, 'models', 'report', 'order_total.sql'), "SELECT sum(amount) AS total, count(*) AS orders FROM ref('clean.orders')\n");
     writeFileSync(join(project, 'models', 'report', 'click_count.sql'), "SELECT count(*) AS clicks FROM ref('clean.clicks')\n");
-    assert.equal((await run('--as', 'engineer', 'keys', 'create')).code, 0);
-    for (const role of ['viewer', 'analyst']) {
-      const r = await run('--json', '--as', 'admin', 'tokens', 'create', '--role', role, '--name', `${role}-test`);
-      assert.equal(r.code, 0, r.stderr);
-      tokens[role] = JSON.parse(r.stdout).token;
-    }
+    for (const role of ['viewer', 'analyst']) tokens[role] = await createToken(project, env, `${role}-test`, { role });
     ({ server, url } = await startServer(project, env));
   });
 

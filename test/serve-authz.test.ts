@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adeAsync, startServer, type Ran } from './support/cli.js';
+import { adeAsync, createToken, initServerProject, type Ran, serverEnv, startServer } from './support/cli.js';
 
 const ROLES = ['viewer', 'analyst', 'engineer', 'admin'] as const;
 type Caller = 'anonymous' | 'forged' | 'ingest' | (typeof ROLES)[number];
@@ -78,32 +78,20 @@ describe('ade serve: the authorization matrix', () => {
   let server: ChildProcess;
   let url: string;
   const tokens: Partial<Record<Caller, string>> = {};
-  const env = { ...process.env, NO_COLOR: '1', ADE_SERVER_SECRET: randomBytes(32).toString('hex'), ADE_KEYRING_FILE: '' };
+  const env = serverEnv();
   const run = (...args: string[]): Promise<Ran> => adeAsync(project, args, env);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ade-authz-'));
-    project = join(dir, 'p');
-    env.ADE_KEYRING_FILE = join(dir, 'keys.json');
-    assert.equal((await adeAsync(dir, ['init', 'p'], env)).code, 0);
-    const yaml = join(project, 'ade.yaml');
-    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/granted_roles: \[[^\]]*\]/, 'granted_roles: [analyst, engineer, admin]'));
-    appendFileSync(yaml, '\ncollector:\n  flush_interval: 1h\nsources:\n  web:\n    format: ndjson\n    event_id: messageId\n    event_time: timestamp\n    undeclared: tokenize\n');
+    project = await initServerProject(dir, env, '\ncollector:\n  flush_interval: 1h\nsources:\n  web:\n    format: ndjson\n    event_id: messageId\n    event_time: timestamp\n    undeclared: tokenize\n');
     writeFileSync(join(dir, 'orders.csv'), 'order_id,amount\n1,10\n2,20\n');
     writeFileSync(join(dir, 'contacts.csv'), 'id,email\n1,a@example.com\n');
     mkdirSync(join(project, 'models', 'report'), { recursive: true });
     writeFileSync(join(project, 'models', 'report', 'order_total.sql'), "SELECT sum(amount) AS total FROM ref('clean.orders')\n");
     assert.equal((await run('--as', 'engineer', 'load', join(dir, 'orders.csv'), '--table', 'clean.orders')).code, 0);
     assert.equal((await run('--as', 'engineer', 'load', join(dir, 'contacts.csv'), '--table', 'raw.contacts')).code, 0);
-    assert.equal((await run('--as', 'engineer', 'keys', 'create')).code, 0);
-    for (const role of ROLES) {
-      const r = await run('--json', '--as', 'admin', 'tokens', 'create', '--role', role, '--name', `authz-${role}`);
-      assert.equal(r.code, 0, r.stderr);
-      tokens[role] = JSON.parse(r.stdout).token;
-    }
-    const key = await run('--json', '--as', 'admin', 'tokens', 'create', '--ingest', 'web', '--name', 'authz-ingest');
-    assert.equal(key.code, 0, key.stderr);
-    tokens.ingest = JSON.parse(key.stdout).token;
+    for (const role of ROLES) tokens[role] = await createToken(project, env, `authz-${role}`, { role });
+    tokens.ingest = await createToken(project, env, 'authz-ingest', { ingest: 'web' });
     // Well formed, but signed with nothing the server knows.
     tokens.forged = `ade_${'0'.repeat(32)}_${randomBytes(32).toString('base64url')}`;
     ({ server, url } = await startServer(project, env));

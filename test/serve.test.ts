@@ -3,14 +3,13 @@
 // role; errors have one shape; a SIGTERM stops the server cleanly.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
 import Database from 'better-sqlite3';
-import { adeAsync, startServer, type Ran } from './support/cli.js';
+import { adeAsync, createToken, initServerProject, type Ran, serverEnv, startServer } from './support/cli.js';
 
 describe('ade serve', () => {
   let dir: string;
@@ -18,7 +17,7 @@ describe('ade serve', () => {
   let server: ChildProcess;
   let url: string;
   const tokens: Record<string, string> = {};
-  const env = { ...process.env, NO_COLOR: '1', ADE_SERVER_SECRET: randomBytes(32).toString('hex'), ADE_KEYRING_FILE: '' };
+  const env = serverEnv();
 
   const run = (...args: string[]): Promise<Ran> => adeAsync(project, args, env);
   const call = (path: string, opts: { token?: string; body?: unknown; method?: string } = {}) =>
@@ -31,23 +30,14 @@ describe('ade serve', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ade-serve-'));
-    project = join(dir, 'p');
-    env.ADE_KEYRING_FILE = join(dir, 'keys.json');
-    assert.equal((await adeAsync(dir, ['init', 'p'], env)).code, 0);
-    const yaml = join(project, 'ade.yaml');
-    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/granted_roles: \[[^\]]*\]/, 'granted_roles: [analyst, engineer, admin]'));
+    project = await initServerProject(dir, env);
     writeFileSync(join(dir, 'orders.csv'), 'order_id,amount\n1,10\n2,20\n3,30\n');
     mkdirSync(join(project, 'models', 'report'), { recursive: true });
     writeFileSync(join(project, 'models', 'report', 'order_total.sql'), "SELECT sum(amount) AS total, count(*) AS orders FROM ref('clean.orders')\n");
     writeFileSync(join(dir, 'contacts.csv'), 'id,email\n1,a@example.com\n');
     assert.equal((await run('--as', 'engineer', 'load', join(dir, 'orders.csv'), '--table', 'clean.orders')).code, 0);
     assert.equal((await run('--as', 'engineer', 'load', join(dir, 'contacts.csv'), '--table', 'raw.contacts')).code, 0);
-    assert.equal((await run('--as', 'engineer', 'keys', 'create')).code, 0);
-    for (const role of ['viewer', 'analyst', 'engineer']) {
-      const r = await run('--json', '--as', 'admin', 'tokens', 'create', '--role', role, '--name', `${role}-test`);
-      assert.equal(r.code, 0, r.stderr);
-      tokens[role] = JSON.parse(r.stdout).token;
-    }
+    for (const role of ['viewer', 'analyst', 'engineer']) tokens[role] = await createToken(project, env, `${role}-test`, { role });
     ({ server, url } = await startServer(project, env));
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   });

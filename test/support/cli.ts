@@ -1,6 +1,9 @@
 // Running the built `ade` command in tests: a real process, its exit code and output.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const BIN = new URL('../../packages/ade/bin/ade.js', import.meta.url).pathname;
@@ -44,4 +47,33 @@ export async function startServer(cwd: string, env: NodeJS.ProcessEnv): Promise<
     if (line.startsWith('}')) break;
   }
   return { server, url: (JSON.parse(text) as { url: string }).url };
+}
+
+/** The environment of a server test: no colour and a fresh random server secret (the keyring file is set by initServerProject). */
+export function serverEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: '1', ADE_SERVER_SECRET: randomBytes(32).toString('hex'), ADE_KEYRING_FILE: '' };
+}
+
+/**
+ * A project for a server test: `ade init` in `<dir>/p`, every role granted
+ * to the CLI, `yaml` appended to its ade.yaml, and a keyring at
+ * `<dir>/keys.json` (set in `env`). Resolves to the project folder.
+ */
+export async function initServerProject(dir: string, env: NodeJS.ProcessEnv, yaml = ''): Promise<string> {
+  const project = join(dir, 'p');
+  env.ADE_KEYRING_FILE = join(dir, 'keys.json');
+  const init = await adeAsync(dir, ['init', 'p'], env);
+  assert.equal(init.code, 0, init.stderr);
+  const file = join(project, 'ade.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/granted_roles: \[[^\]]*\]/, 'granted_roles: [viewer, analyst, engineer, admin]') + yaml);
+  const keys = await adeAsync(project, ['--as', 'engineer', 'keys', 'create'], env);
+  assert.equal(keys.code, 0, keys.stderr);
+  return project;
+}
+
+/** A new API token (`{ role }`) or write key (`{ ingest: source }`) made by an admin in `project`. */
+export async function createToken(project: string, env: NodeJS.ProcessEnv, name: string, kind: { role: string } | { ingest: string }): Promise<string> {
+  const r = await adeAsync(project, ['--json', '--as', 'admin', 'tokens', 'create', ...('role' in kind ? ['--role', kind.role] : ['--ingest', kind.ingest]), '--name', name], env);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { token: string }).token;
 }

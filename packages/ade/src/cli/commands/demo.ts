@@ -4,12 +4,10 @@ import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { checkServerSecret, issueToken } from '../../api/api-tokens.js';
-import { createApiServer } from '../../api/server.js';
-import { Collector } from '../../collector/collector.js';
 import { DATASET_SCALES, DEMO_CHECKS_YAML, DEMO_END_DATE, DEMO_SOURCES_YAML, runDemo, writeDemoModels, type DatasetScale, type DemoDelivery, type DemoReport } from '../../demo/index.js';
-import { sourceTimeColumns } from '../../ingest/index.js';
 import { AdeError, formatBytes, ValidationError } from '../../kernel/index.js';
 import type { Keyring } from '../../privacy/index.js';
+import { openApiParts, parsePort } from '../api-parts.js';
 import { openContext, type CommandContext, type GlobalOptions } from '../context.js';
 import { renderTable } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -119,33 +117,20 @@ const REQUEST_BYTES = 400 * 1024;
 async function startDemoServer(ctx: CommandContext, keyring: Keyring, opts: DemoCommandOptions, env: Env, version: string): Promise<DemoServer> {
   const configured = env[ctx.project.server.secretEnv];
   const secret = configured ? checkServerSecret(configured) : randomBytes(32).toString('hex');
-  const port = opts.serve === false ? 0 : opts.port === undefined ? ctx.project.server.port : Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValidationError(`--port ${opts.port} is not a port`);
+  const port = opts.serve === false ? 0 : parsePort(opts.port, ctx.project.server.port);
   const flushErrors: string[] = [];
-  const collector = await Collector.open(ctx.lake, {
-    ...ctx.project.collector,
-    // The demo flushes after each delivery itself.
-    flushIntervalMs: 3_600_000,
-    sources: ctx.project.sources,
-    baseDir: ctx.project.dir,
-    keyring,
-    onError: (m) => flushErrors.push(m),
-    onDamage: (m) => flushErrors.push(m),
+  // The demo flushes after each delivery itself; what fails to flush fails the delivery.
+  const server = await openApiParts(ctx, { keyring, secret, version, flushIntervalMs: 3_600_000, log: (m) => {
+      flushErrors.push(m);
+      process.stderr.write(`ade demo: ${m}\n`);
+    },
   });
-  const app = createApiServer({
-    collector,
-    lake: ctx.lake,
-    quality: ctx.quality,
-    secret,
-    version,
-    project: { dir: ctx.project.dir, timeColumns: sourceTimeColumns(ctx.project.sources) },
-    onError: (e, request) => process.stderr.write(`error in ${request}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
-  });
+  const { app, collector } = server;
   let url: string;
   try {
     url = await app.listen({ host: ctx.project.server.host, port });
   } catch (e) {
-    await collector.close();
+    await server.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new ValidationError(`port ${port} is taken`, { code: 'server.port_taken', hint: 'run the demo with --port <another>, or --no-serve' });
     }
@@ -193,10 +178,7 @@ async function startDemoServer(ctx: CommandContext, keyring: Keyring, opts: Demo
       return { requests: batches.length, changes: batches.reduce((n, b) => n + b.length, 0) };
     },
   };
-  const close = async () => {
-    await app.close();
-    await collector.close();
-  };
+  const close = () => server.close();
   return {
     url,
     secret,

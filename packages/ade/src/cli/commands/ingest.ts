@@ -1,11 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { assertCanWrite, formatBytes, NotFoundError, ValidationError } from '../../kernel/index.js';
 import { ingest, listBucketInputs, rebuildSource, resolveInputs, type IngestReport } from '../../ingest/index.js';
-import { openObjectStore, type ObjectStore } from '../../storage/index.js';
 import type { CommandContext } from '../context.js';
 import { keyringLocation, loadKeyring } from '../keyring-file.js';
 import { renderTable } from '../output.js';
+import { sourceBuckets } from '../source-buckets.js';
 import { createProgress } from '../progress.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -51,24 +50,12 @@ export async function ingestCommand(ctx: CommandContext, sourceName: string, pat
     return report;
   }
   // s3:// locations use the project's S3 settings (endpoint, credentials), or the AWS defaults.
-  const buckets = new Map<string, Promise<ObjectStore>>();
-  const storage = ctx.project.lake.storage;
-  const openBucket = (bucket: string): Promise<ObjectStore> => {
-    let store = buckets.get(bucket);
-    if (!store) {
-      const cacheDir = join(ctx.project.dir, '.ade', 'fetch-cache', bucket);
-      store =
-        storage.kind === 's3'
-          ? openObjectStore({ ...storage, bucket, prefix: '', cacheDir })
-          : openObjectStore({ kind: 's3', bucket, prefix: '', region: 'us-east-1', cacheDir });
-      buckets.set(bucket, store);
-    }
-    return store;
-  };
+  const buckets = sourceBuckets(ctx.project);
+  const openBucket = (bucket: string) => buckets.open(bucket);
   try {
     return await run();
   } finally {
-    await Promise.all([...buckets.values()].map(async (b) => (await b).close()));
+    await buckets.close();
   }
 
   async function run(): Promise<IngestReport | undefined> {

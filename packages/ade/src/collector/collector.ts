@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from '../ingest/index.js';
@@ -110,12 +110,12 @@ export class Collector {
   async #flushSegment(seg: SegmentInfo): Promise<void> {
     const source = this.source(seg.stream);
     const chunks: Buffer[] = [];
-    // The payloads are views into the segment read whole: written out as they are, not copied one by one first.
+    // The payloads are views into the segment read whole: written out as they are, not copied first.
     for await (const payload of this.#buffer.read(seg)) chunks.push(payload);
     const dir = await mkdtemp(join(tmpdir(), 'ade-collector-'));
     try {
       const file = join(dir, `${seg.stream}-${seg.name.replace(/\.seg$/, '')}.ndjson`);
-      await writeFile(file, Buffer.concat(chunks));
+      await writeChunks(file, chunks);
       await ingest(this.#lake, COLLECTOR, { source, paths: [file], baseDir: this.#config.baseDir, keyring: this.#config.keyring });
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -132,5 +132,30 @@ export class Collector {
     if (this.#timer) clearInterval(this.#timer);
     await this.flush();
     await this.#buffer.close();
+  }
+}
+
+/**
+ * Writes `chunks` to a new file, 1,024 at a time: no copy of a whole segment
+ * (tens of MB) in one synchronous step, which would hold up the requests the
+ * server is answering meanwhile.
+ */
+async function writeChunks(file: string, chunks: readonly Buffer[]): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    for (let i = 0; i < chunks.length; i += 1024) {
+      const group = chunks.slice(i, i + 1024);
+      const want = group.reduce((n, b) => n + b.length, 0);
+      const { bytesWritten } = await fh.writev(group);
+      // A short write (rare on a regular file): the rest, until written (a failure fails the flush, repeated later).
+      let rest = bytesWritten < want ? Buffer.concat(group).subarray(bytesWritten) : undefined;
+      while (rest && rest.length > 0) {
+        const { bytesWritten: n } = await fh.write(rest);
+        if (n <= 0) throw new Error(`short write to ${file}`);
+        rest = rest.subarray(n);
+      }
+    }
+  } finally {
+    await fh.close();
   }
 }

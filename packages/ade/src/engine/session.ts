@@ -221,13 +221,19 @@ export class Session {
   async #start(sql: string, options: QueryOptions): Promise<StartedQuery> {
     const query = await this.#connect(options);
     try {
-      const statements = await query.step(async () =>
-        prepareChecked(query.connection, sql, await this.#parts.verdicts.check(query.connection, sql, GUARD), options.params),
-      );
-      query.own(statements);
-      for (const statement of statements.slice(0, -1)) await query.step(() => statement.run());
-      const last = statements[statements.length - 1]!;
-      const result = await query.step(() => last.stream());
+      const verdict = await query.step(() => this.#parts.verdicts.check(query.connection, sql, GUARD));
+      let result: DuckDBResult;
+      if (verdict.count === 1 && options.params === undefined) {
+        // One admitted statement streams as it is (as in query()): no separate prepare and bind.
+        result = await query.step(() => query.connection.stream(sql));
+        assertRead(result.statementType, verdict);
+      } else {
+        const statements = await query.step(() => prepareChecked(query.connection, sql, verdict, options.params));
+        query.own(statements);
+        for (const statement of statements.slice(0, -1)) await query.step(() => statement.run());
+        const last = statements[statements.length - 1]!;
+        result = await query.step(() => last.stream());
+      }
       const names = result.deduplicatedColumnNames();
       const columns = names.map((name, i) => ({ name, type: result.columnType(i).toString() }));
       return { query, result, columns };

@@ -10,6 +10,8 @@ import type { ObjectStoreConfig } from '../storage/index.js';
 import { parseSources } from '../ingest/parse-sources.js';
 import type { SourceConfig } from '../ingest/source-config.js';
 import { parseChecksSection, type CheckDef } from '../quality/parse-checks.js';
+import type { ExperimentConfig, MetricConfig } from '../experiments/experiment-config.js';
+import { parseExperiments } from '../experiments/parse-experiments.js';
 import { parseSink, type SinkConfig } from '../quality/alert-sinks.js';
 import { parseSchedules, parseTriggers, type ScheduleConfig, type TriggerConfig } from '../schedule/index.js';
 
@@ -46,6 +48,10 @@ export interface Project {
   readonly collector: { readonly dir: string; readonly flushIntervalMs: number; readonly flushBytes: number; readonly maxBytes: number };
   /** `schedules:`: cron jobs `ade serve` runs (model builds, source ingests); empty when none. */
   readonly schedules: readonly ScheduleConfig[];
+  /** `metrics:`: metrics defined in SQL over lake tables, for experiments. */
+  readonly metrics: readonly MetricConfig[];
+  /** `experiments:`: A/B/n experiments (with `exposures:` as their default exposure table). */
+  readonly experiments: readonly ExperimentConfig[];
   /** `triggers:`: whether `ade serve` builds downstream models when their inputs commit, with what debounce and poll interval. */
   readonly triggers: TriggerConfig;
 }
@@ -174,6 +180,7 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
   const sources = parseSources(root.sources, fail);
   const schedules = parseSchedules(root.schedules, sources, fail);
   const triggers = parseTriggers(root.triggers, fail);
+  const { metrics, experiments } = parseExperiments({ metrics: root.metrics, experiments: root.experiments, exposures: root.exposures }, fail);
 
   // Table names hold dots, so check paths are resolved node by node.
   const lineOf = (parts: readonly (string | number)[]): number | undefined => {
@@ -246,6 +253,8 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
     server: { host: str(serverCfg, 'server', 'host', '127.0.0.1'), port, secretEnv, queryWorkers },
     collector,
     schedules,
+    metrics,
+    experiments,
     triggers,
   };
 }

@@ -1,4 +1,5 @@
 import type { ApiToken } from './api-tokens.js';
+import type { ExperimentAnalysisRecord } from './experiment-analyses.js';
 import type { IngestedFile, SourceSchema } from './ingest-ledger.js';
 import type { Role, TableRef } from '../kernel/index.js';
 import type { SearchDoc, SearchHit } from './search-index.js';
@@ -228,6 +229,11 @@ export interface CatalogStore {
   revokeApiToken(id: string): Promise<boolean>;
   /** Records that a token was used (coarsely). */
   touchApiToken(id: string): Promise<void>;
+
+  /** Stores an experiment analysis, replacing one with the same experiment, as-of time and configuration hash. */
+  putExperimentAnalysis(a: { id: string; experiment: string; asOf: Date; configHash: string; computedBy: string; result: unknown }): Promise<ExperimentAnalysisRecord>;
+  /** An experiment's stored analyses, newest as-of first. */
+  listExperimentAnalyses(experiment: string, opts?: { limit?: number }): Promise<ExperimentAnalysisRecord[]>;
 
   /** Closes the connection(s); the store cannot be used afterwards. */
   close(): Promise<void>;

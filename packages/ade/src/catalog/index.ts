@@ -20,3 +20,4 @@ export type {
 } from './quality-records.js';
 export type { SearchDoc, SearchHit } from './search-index.js';
 export type { ApiToken } from './api-tokens.js';
+export type { ExperimentAnalysisRecord } from './experiment-analyses.js';

@@ -303,6 +303,24 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 7,
+    name: 'experiment analyses',
+    statements: () => [
+      // One analysis per experiment, as-of time and configuration (experiments/analyze-experiment.ts): re-running replaces it.
+      `CREATE TABLE experiment_analyses (
+        id TEXT PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        as_of BIGINT NOT NULL,
+        config_hash TEXT NOT NULL,
+        computed_at BIGINT NOT NULL,
+        computed_by TEXT NOT NULL,
+        result TEXT NOT NULL,
+        UNIQUE (experiment, as_of, config_hash)
+      )`,
+      'CREATE INDEX experiment_analyses_by_time ON experiment_analyses (experiment, as_of)',
+    ],
+  },
 ];
 
 /** Postgres advisory lock key under which migrations run (`ade` in ASCII). */

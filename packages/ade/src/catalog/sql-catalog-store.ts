@@ -1,5 +1,6 @@
 import { formatTableRef, systemClock, type Clock, type Role, type TableRef } from '../kernel/index.js';
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken, touchApiToken, type ApiToken } from './api-tokens.js';
+import { listExperimentAnalyses, putExperimentAnalysis, type ExperimentAnalysisRecord } from './experiment-analyses.js';
 import { appendAudit, listAudit } from './audit.js';
 import { getBatch, listBatches } from './batches.js';
 import { checkCount, checkRef, type CatalogContext } from './catalog-context.js';
@@ -391,6 +392,14 @@ export class SqlCatalogStore implements CatalogStore {
 
   async touchApiToken(id: string): Promise<void> {
     await this.#write((tx, ctx) => touchApiToken(tx, ctx, id));
+  }
+
+  async putExperimentAnalysis(a: { id: string; experiment: string; asOf: Date; configHash: string; computedBy: string; result: unknown }): Promise<ExperimentAnalysisRecord> {
+    return (await this.#write((tx, ctx) => putExperimentAnalysis(tx, ctx, a))).value;
+  }
+
+  async listExperimentAnalyses(experiment: string, opts: { limit?: number } = {}): Promise<ExperimentAnalysisRecord[]> {
+    return this.#read((tx) => listExperimentAnalyses(tx, experiment, opts));
   }
 
   async close(): Promise<void> {

@@ -61,8 +61,8 @@ export interface VariantSums {
   readonly sumX: number | null;
   readonly sumX2: number | null;
   readonly sumXY: number | null;
-  /** quantile: the estimate and the values at the ranks of its ~95% order-statistic interval. */
-  readonly quantile?: { readonly estimate: number; readonly lower: number; readonly upper: number };
+  /** quantile: the order statistics at the ranks `quantileRanks` names (null when the variant has too few units). */
+  readonly quantile?: { readonly estimate: number | null; readonly lower: number | null; readonly upper: number | null };
 }
 
 /** z of a two-sided 95% interval, for the order-statistic bounds of quantile metrics. */
@@ -89,15 +89,15 @@ SELECT num.variant, count(*) AS n, sum(num.y) AS sum_y, sum(num.y * num.y) AS su
   const values = perUnit(metric.source!, metric, asOf, metric.type === 'binomial');
   if (metric.type === 'quantile') {
     const q = metric.quantile!;
-    // The interval's ranks: n·q ∓ z·√(n·q·(1−q)) (the binomial approximation of the order statistics).
+    // The order statistics stats/quantile.ts works from (see quantileRanks): rank ⌈n·q⌉, and n·q ∓ z·√(n·q·(1−q)).
     const half = `${Z95} * sqrt(n * ${q} * ${1 - q})`;
     return `WITH ${units},
 v AS (${values}),
 r AS (SELECT variant, y, row_number() OVER (PARTITION BY variant ORDER BY y) AS rk, count(*) OVER (PARTITION BY variant) AS n FROM v)
 SELECT variant, any_value(n) AS n, sum(y) AS sum_y, sum(y * y) AS sum_y2, NULL AS sum_x, NULL AS sum_x2, NULL AS sum_xy,
-       quantile_cont(y, ${q}) AS q_estimate,
-       min(y) FILTER (WHERE rk >= greatest(1, floor(n * ${q} - ${half}))) AS q_lower,
-       max(y) FILTER (WHERE rk <= least(n, ceil(n * ${q} + ${half}))) AS q_upper
+       max(y) FILTER (WHERE rk = greatest(1, ceil(n * ${q}))) AS q_estimate,
+       max(y) FILTER (WHERE rk = floor(n * ${q} - ${half})) AS q_lower,
+       max(y) FILTER (WHERE rk = ceil(n * ${q} + ${half})) AS q_upper
   FROM r GROUP BY variant ORDER BY variant`;
   }
   return `WITH ${units},
@@ -123,6 +123,6 @@ export function toVariantSums(row: Record<string, unknown>): VariantSums {
     sumX: n(row.sum_x),
     sumX2: n(row.sum_x2),
     sumXY: n(row.sum_xy),
-    ...(row.q_estimate !== undefined ? { quantile: { estimate: Number(row.q_estimate), lower: Number(row.q_lower), upper: Number(row.q_upper) } } : {}),
+    ...(row.q_estimate !== undefined ? { quantile: { estimate: n(row.q_estimate), lower: n(row.q_lower), upper: n(row.q_upper) } } : {}),
   };
 }

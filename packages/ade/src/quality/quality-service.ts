@@ -189,6 +189,19 @@ export class QualityService {
       ...(o.sample !== undefined ? { sample: o.sample } : {}),
       message: o.message,
     }));
+    return this.#store(inputs, mayRecover);
+  }
+
+  /**
+   * Records the result of a check run outside the write path — an
+   * experiment's sample-ratio check — with the others: same history, same
+   * alerts (one when it starts failing, a recovery when it passes again).
+   */
+  async recordResult(result: CheckResultInput): Promise<QualityResult> {
+    return (await this.#store([result], true))[0]!;
+  }
+
+  async #store(inputs: readonly CheckResultInput[], mayRecover: boolean): Promise<QualityResult[]> {
     const results = await this.#lake.catalog.recordCheckResults(inputs);
     const out: QualityResult[] = [];
     for (const r of results) {

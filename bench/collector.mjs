@@ -201,7 +201,7 @@ const result = {
   durable,
   durableOverParseOnly: Math.round((durable.eventsPerSecond / parseOnly.eventsPerSecond) * 100) / 100,
   backlogBytes: { max: Math.max(0, ...backlog), atEnd: end.pendingBytes + end.queuedBytes, samples: backlog.length },
-  buffer: { fsyncs: end.fsyncs, appends: end.appends, eventsPerFsync: Math.round(end.records / Math.max(1, end.fsyncs)) },
+  buffer: { fsyncs: end.fsyncs, appends: end.appends, eventsPerFsync: Math.round((end.events ?? end.records) / Math.max(1, end.fsyncs)) },
   drainSeconds: Math.round(drainSeconds * 10) / 10,
   ackedEvents,
   lost,

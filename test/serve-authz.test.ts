@@ -60,6 +60,10 @@ const ROUTES: readonly Route[] = [
   // web is not a cdc source: its write key gets past auth and is told so (400); every other caller is denied first.
   { method: 'POST', path: '/v1/cdc/web', body: [], allow: 'ingest', ok: 400 },
   { method: 'GET', path: '/v1/schedules', allow: 'analyst' },
+  { method: 'GET', path: '/v1/experiments', allow: 'viewer' },
+  // This project declares no experiment: allowed callers learn that (404), the rest are denied first.
+  { method: 'GET', path: '/v1/experiments/checkout', allow: 'viewer', ok: 404 },
+  { method: 'POST', path: '/v1/experiments/checkout/analyze', body: {}, allow: 'analyst', ok: 404 },
 ];
 
 /** What `caller` should get on `route`: its success status, or the denial (401 who are you, 403 you may not). */
@@ -104,7 +108,7 @@ describe('ade serve: the authorization matrix', () => {
 
   it('should cover every route the server describes', async () => {
     const doc = (await (await fetch(`${url}/openapi.json`, { headers: { authorization: `Bearer ${tokens.viewer}` } })).json()) as { paths: Record<string, Record<string, unknown>> };
-    const covered = new Set(ROUTES.map((r) => `${r.method} ${r.path.split('?')[0]!.replace(/\/(clean|raw|report)\.[a-z_]+/, '/{table}').replace(/\/(events|cdc)\/web$/, '/$1/{stream}').replace(/\/runs\/[0-9a-f-]{36}$/, '/runs/{id}')}`));
+    const covered = new Set(ROUTES.map((r) => `${r.method} ${r.path.split('?')[0]!.replace(/\/(clean|raw|report)\.[a-z_]+/, '/{table}').replace(/\/(events|cdc)\/web$/, '/$1/{stream}').replace(/\/runs\/[0-9a-f-]{36}$/, '/runs/{id}').replace(/\/experiments\/checkout/, '/experiments/{key}')}`));
     const missing = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).filter((r) => !covered.has(r));
     assert.deepEqual(missing, [], 'routes in /openapi.json that the matrix does not test');
   });

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiToken, CatalogStore } from '../catalog/index.js';
 import { AdeError, uuidv7, type Principal, type Role } from '../kernel/index.js';
 
@@ -61,18 +61,19 @@ function tokenOf(authorization: string | undefined): string | undefined {
   return undefined;
 }
 
+type TokenPrincipal = Principal & { tokenId: string; source?: string };
+
 /**
  * The principal a token stands for; AuthError for anything else (unknown,
- * revoked, malformed). `ingestKey` says which kind the route takes: ingest
+ * revoked, malformed). `want` says which kind the route takes: ingest
  * keys only write events (collector routes), API tokens never do.
  */
-export async function authenticate(
-  catalog: CatalogStore,
-  secret: string,
-  authorization: string | undefined,
-  want: 'api' | 'ingest' = 'api',
-): Promise<Principal & { tokenId: string; source?: string }> {
-  const token = tokenOf(authorization);
+export async function authenticate(catalog: CatalogStore, secret: string, authorization: string | undefined, want: 'api' | 'ingest' = 'api'): Promise<TokenPrincipal> {
+  return principalOf(await verifiedToken(catalog, secret, tokenOf(authorization), want), want);
+}
+
+/** The catalog's record of a valid, unrevoked `token` (one lookup and one HMAC). */
+async function verifiedToken(catalog: CatalogStore, secret: string, token: string | undefined, want: 'api' | 'ingest'): Promise<ApiToken> {
   if (!token) throw new AuthError(want === 'api' ? 'no bearer token' : 'no write key', want === 'ingest' ? 'send the source\'s write key as the basic-auth user name (as Segment clients do) or as a bearer token' : undefined);
   const parts = TOKEN.exec(token);
   if (!parts) throw new AuthError('the token is malformed');
@@ -81,7 +82,52 @@ export async function authenticate(
   const actual = Buffer.from(hashOf(secret, parts[2]!), 'hex');
   if (!stored || !timingSafeEqual(expected, actual)) throw new AuthError('the token is not valid');
   if (stored.revokedAt) throw new AuthError('the token was revoked', 'ask an admin for a new one');
+  return stored;
+}
+
+/** The principal of a verified token, if it is of the kind the route takes. */
+function principalOf(stored: ApiToken, want: 'api' | 'ingest'): TokenPrincipal {
   if (want === 'api' && stored.source) throw new AuthError('an ingest key only sends events', 'use an API token (ade tokens create --role …) for this route', `token:${stored.name}`);
   if (want === 'ingest' && !stored.source) throw new AuthError('this route takes a source\'s write key', 'create one with `ade tokens create --ingest <source> --name … --as admin`', `token:${stored.name}`);
   return { name: `token:${stored.name}`, role: stored.role, tokenId: stored.id, ...(stored.source ? { source: stored.source } : {}) };
+}
+
+export interface AuthCacheOptions {
+  /** How long a successful verification is reused without asking the catalog; a revoked token keeps working at most this long. */
+  readonly ttlMs: number;
+  /** Most tokens remembered at once (the oldest make way). */
+  readonly maxEntries: number;
+  /** Milliseconds now (tests pass their own). */
+  readonly now: () => number;
+}
+
+export const DEFAULT_AUTH_CACHE: AuthCacheOptions = { ttlMs: 2_000, maxEntries: 10_000, now: Date.now };
+
+/**
+ * `authenticate` for a server: a token verified in the last `ttlMs` is not
+ * looked up and HMACed again (a hot write key sends hundreds of requests a
+ * second). Only successes are remembered, keyed by a SHA-256 of the whole
+ * token (the token itself is not kept); the route kind is checked every time.
+ *
+ * ```ts
+ * const auth = cachedAuthenticator(lake.catalog, secret);
+ * const principal = await auth(request.headers.authorization, 'ingest');
+ * ```
+ */
+export function cachedAuthenticator(catalog: CatalogStore, secret: string, options: Partial<AuthCacheOptions> = {}): (authorization: string | undefined, want?: 'api' | 'ingest') => Promise<TokenPrincipal> {
+  const { ttlMs, maxEntries, now } = { ...DEFAULT_AUTH_CACHE, ...options };
+  const verified = new Map<string, { token: ApiToken; until: number }>();
+  return async (authorization, want = 'api') => {
+    const token = tokenOf(authorization);
+    const key = token === undefined ? undefined : createHash('sha256').update(token).digest('base64');
+    const hit = key === undefined ? undefined : verified.get(key);
+    if (hit && hit.until > now()) return principalOf(hit.token, want);
+    const stored = await verifiedToken(catalog, secret, token, want);
+    if (key !== undefined && ttlMs > 0) {
+      verified.delete(key);
+      while (verified.size >= maxEntries) verified.delete(verified.keys().next().value!);
+      verified.set(key, { token: stored, until: now() + ttlMs });
+    }
+    return principalOf(stored, want);
+  };
 }

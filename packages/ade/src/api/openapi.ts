@@ -68,6 +68,18 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/v1/runs/{id}': { get: { summary: 'one run: state, timings, rows, error and hint', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: json('the run') } },
       ...collectorPaths(errors),
+      '/v1/experiments': { get: { summary: "the experiments of ade.yaml: status, variants, metrics, last analysis", responses: json('experiments') } },
+      '/v1/experiments/{key}': {
+        get: { summary: 'an experiment: definition, stored analyses and the latest one', parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }], responses: json('the experiment') },
+      },
+      '/v1/experiments/{key}/analyze': {
+        post: {
+          summary: 'analyse an experiment now (analyst and up); stored, the same asOf again replaces it',
+          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { asOf: { type: 'string', format: 'date-time' }, correction: { enum: ['holm', 'benjamini-hochberg', 'none'] } } } } } },
+          responses: json('the analysis'),
+        },
+      },
       '/v1/audit': {
         get: { summary: 'the newest audit events, newest first (admin)', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', maximum: 10000 } }], responses: json('audit events') },
       },

@@ -6,13 +6,15 @@ import type { SchedulerStatus } from '../schedule/index.js';
 import type { Lake } from '../lake/index.js';
 import type { QualityService } from '../quality/quality-service.js';
 import { searchCatalog } from '../quality/search-documents.js';
-import { AuthError, authenticate } from './api-tokens.js';
+import { AuthError, cachedAuthenticator, type AuthCacheOptions } from './api-tokens.js';
 import type { Collector } from '../collector/collector.js';
-import { MAX_REQUEST_BYTES, normalizeSegmentBatch, normalizeSegmentEvent, parseEventList, SEGMENT_TYPES } from '../collector/segment-spec.js';
+import { MAX_REQUEST_BYTES, normalizeSegmentBatch, normalizeSegmentEvent, parseEventList, SEGMENT_TYPES, type SerializedEvent } from '../collector/segment-spec.js';
 import { registerCdcRoutes } from './cdc-routes.js';
 import { clientErrorHandler } from './client-errors.js';
 import { httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
+import { registerExperimentRoutes } from './experiment-routes.js';
+import type { ExperimentConfig, MetricConfig } from '../experiments/experiment-config.js';
 import { QueryPool, type QueryJob, type QueryPoolConfig } from './query-pool.js';
 
 /** Limits that keep one client from holding the server. */
@@ -65,8 +67,12 @@ export interface ApiServerDeps {
    * nothing (the parse-only baseline), and `GET /v1/_bench/stats` shows the collector's buffer; both take a write key.
    */
   readonly benchEndpoints?: boolean;
+  /** How long a verified token is trusted without asking the catalog again (a revoked token works at most this long); see `cachedAuthenticator`. */
+  readonly authCache?: Partial<AuthCacheOptions>;
   /** The worker processes POST /v1/query runs in (size, memory limit, timeout…; see `QueryPoolConfig`); started with the first query, stopped when the server closes. */
   readonly queryWorkers?: Partial<QueryPoolConfig>;
+  /** The project's experiments and metrics (ade.yaml): /v1/experiments. */
+  readonly experiments?: { readonly experiments: readonly ExperimentConfig[]; readonly metrics: readonly MetricConfig[] };
 }
 
 type Authed = FastifyRequest & { principal?: Principal & { tokenId: string; source?: string } };
@@ -112,6 +118,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
 
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: limits.bodyLimit }, (_request, body, done) => done(null, body));
 
+  const authenticate = cachedAuthenticator(lake.catalog, deps.secret, deps.authCache);
   const buckets = new Map<string, { tokens: number; at: number }>();
   const touched = new Map<string, number>();
   const collectorPath = (path: string) =>
@@ -120,7 +127,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     const path = request.url.split('?')[0]!;
     if (open.has(path)) return;
     const collecting = collectorPath(path);
-    request.principal = await authenticate(lake.catalog, deps.secret, request.headers.authorization, collecting ? 'ingest' : 'api');
+    request.principal = await authenticate(request.headers.authorization, collecting ? 'ingest' : 'api');
     // Last use is recorded at most once a minute per token, so requests do not each take the catalog's write lock.
     const now = Date.now();
     if (now - (touched.get(request.principal.tokenId) ?? 0) > 60_000) {
@@ -218,9 +225,12 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   // The collector: Segment's tracking API and arbitrary events, answered 200 once durably buffered.
   if (deps.collector) {
     const collector = deps.collector;
-    const accept = async (request: Authed, events: readonly object[]) => {
-      await collector.append(request.principal!.source!, events);
-      return { success: true, events: events.length };
+    const accept = (request: Authed, events: readonly SerializedEvent[]) => {
+      const count = events.length;
+      const json = events.map((e) => e.json);
+      // While the events wait for the disk only their JSON is kept: the parsed body dies young instead of being promoted with every request in flight.
+      request.body = undefined;
+      return collector.appendJson(request.principal!.source!, json).then(() => ({ success: true, events: count }));
     };
     for (const type of SEGMENT_TYPES) {
       app.post(`/v1/${type}`, { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => accept(request, [normalizeSegmentEvent(type, request.body, new Date())]));
@@ -242,6 +252,8 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   }
 
   // The audit log is for admins (as `ade audit list`); reading it is itself an admin act, but not logged (it would log its own reading).
+  registerExperimentRoutes(app, { lake, quality: deps.quality, experiments: deps.experiments?.experiments ?? [], metrics: deps.experiments?.metrics ?? [] });
+
   app.get('/v1/audit', async (request: Authed) => {
     const principal = request.principal!;
     if (principal.role !== 'admin') throw new PermissionError(`the role ${principal.role} may not read the audit log`, { hint: 'the audit log is for admin tokens' });

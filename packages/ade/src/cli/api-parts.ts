@@ -23,7 +23,7 @@ export interface ApiPartsOptions {
   /** Flush failures (kept for the next flush) and damaged buffer bytes (quarantined, audited). */
   readonly log: (message: string) => void;
   /** More of the server's dependencies (schedules, limits, query workers…). */
-  readonly deps?: Partial<Omit<ApiServerDeps, 'lake' | 'quality' | 'collector' | 'secret' | 'version' | 'project'>>;
+  readonly deps?: Partial<Omit<ApiServerDeps, 'lake' | 'quality' | 'collector' | 'secret' | 'version' | 'project' | 'experiments'>>;
 }
 
 /**
@@ -52,6 +52,7 @@ export async function openApiParts(ctx: CommandContext, opts: ApiPartsOptions): 
     secret: opts.secret,
     version: opts.version,
     project: { dir: ctx.project.dir, timeColumns: sourceTimeColumns(ctx.project.sources) },
+    experiments: { experiments: ctx.project.experiments, metrics: ctx.project.metrics },
     onError: (e, request) => opts.log(`error in ${request}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
   });
   return {

@@ -148,6 +148,17 @@ Examples:
     );
 
   program
+    .command('exp')
+    .description('A/B/n experiments of ade.yaml: list; show <key> (definition and latest analysis); analyze <key> (stored; the same --as-of again replaces it)')
+    .argument('<action>', 'list, show or analyze')
+    .argument('[key]', 'the experiment')
+    .option('--as-of <time>', 'analyse exposures and metric rows before this time (default now)')
+    .option('--correction <method>', 'multiple-comparison correction across variants × metrics: holm (default), benjamini-hochberg or none')
+    .action(async (action: string, key: string | undefined, o: { asOf?: string; correction?: string }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => (await import('./commands/exp.js')).expCommand(ctx, action, key, o)),
+    );
+
+  program
     .command('audit')
     .description('the hash-chained audit log (admin): list its newest events, or verify that none was changed, removed or added (exit 7)')
     .argument('<action>', 'list or verify')

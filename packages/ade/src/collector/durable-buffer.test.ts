@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,6 +41,28 @@ describe('DurableBuffer', () => {
 
   it('computes the standard CRC-32C check value', () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+    assert.equal(crc32c(Buffer.alloc(0)), 0);
+    assert.equal(crc32c(Buffer.alloc(32)), 0x8a9136aa); // RFC 3720 B.4: 32 bytes of zeros
+    assert.equal(crc32c(Buffer.alloc(32, 0xff)), 0x62a8ab43); // …and of ones
+  });
+
+  it('should agree with a byte-at-a-time CRC-32C on random buffers, lengths and offsets', () => {
+    const table = Array.from({ length: 256 }, (_, i) => {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      return c >>> 0;
+    });
+    const simple = (d: Uint8Array, start: number, end: number) => {
+      let c = 0xffffffff;
+      for (let i = start; i < end; i++) c = table[(c ^ d[i]!) & 0xff]! ^ (c >>> 8);
+      return (c ^ 0xffffffff) >>> 0;
+    };
+    const data = randomBytes(70_000);
+    for (let n = 0; n < 500; n++) {
+      const start = randomInt(0, 64);
+      const end = start + (n < 100 ? n : randomInt(0, data.length - start));
+      assert.equal(crc32c(data, start, end), simple(data, start, end), `bytes ${start}…${end}`);
+    }
   });
 
   it('should give back every payload in order across streams, segments and a reopen, and free everything on remove', async () => {

@@ -47,7 +47,7 @@
  *
  * Each stream has one open segment. `append` encodes its payloads, reserves
  * budget and queues them; one writer per stream takes everything queued, writes
- * it with one positional write and one `fdatasync`, then resolves every append
+ * it with one positional writev and one `fdatasync`, then resolves every append
  * in the batch. While that fsync runs, new appends queue up and go into the next
  * batch — at most one fsync per stream is ever in flight. Payloads of one
  * `append` are contiguous and appends land in call order. A batch that would
@@ -75,7 +75,9 @@
  *   rewrite are deleted (the original is intact until the rename).
  *
  * `read` validates every CRC again; damage that appeared after `open` is
- * handled the same way (quarantined, reported, skipped).
+ * handled the same way (quarantined, reported, skipped). Scanning and reading
+ * give the event loop a turn every MiB, so a flush of a large segment does
+ * not hold up the appends (and HTTP requests) of the same process.
  *
  * ## Budget
  *
@@ -85,6 +87,7 @@
  */
 import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AdeError, AsyncMutex, NAME_PATTERN, systemClock, ValidationError, type Clock } from '../kernel/index.js';
 
 /** First byte of every record; `0xF7` never occurs in UTF-8 text, so JSON payloads cannot imitate it. */
@@ -95,6 +98,8 @@ export const RECORD_VERSION = 1;
 export const RECORD_HEADER_BYTES = 16;
 
 const MiB = 1024 * 1024;
+/** Bytes of a segment checked (or handed out by `read`) between turns of the event loop: no whole-segment pass holds up the requests the process is answering. */
+const SLICE_BYTES = MiB;
 const MAX_U32 = 0xffff_ffff;
 const SEGMENT_FILE = /^(\d{20})\.seg$/;
 
@@ -210,23 +215,53 @@ export function validateStreamName(stream: string): string {
 }
 
 // ---------------------------------------------------------------------------
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven.
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-16: table k
+// gives the CRC of a byte followed by k zero bytes, so 16 bytes take 16 lookups
+// and one step instead of 16 dependent steps (~3× faster than a byte at a time).
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
+const CRC_TABLES = (() => {
+  const t = new Int32Array(16 * 256);
   for (let i = 0; i < 256; i++) {
     let c = i;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[i] = c >>> 0;
+    t[i] = c;
+  }
+  for (let k = 1; k < 16; k++) {
+    for (let i = 0; i < 256; i++) {
+      const p = t[(k - 1) * 256 + i]!;
+      t[k * 256 + i] = (p >>> 8) ^ t[p & 0xff]!;
+    }
   }
   return t;
 })();
 
 /** CRC-32C of `data[start, end)`. `crc32c(Buffer.from('123456789')) === 0xe3069283`. */
 export function crc32c(data: Uint8Array, start = 0, end = data.length): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  const t = CRC_TABLES;
+  let c = ~0;
+  let i = start;
+  for (; i + 16 <= end; i += 16) {
+    c ^= data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
+    c =
+      t[3840 + (c & 0xff)]! ^
+      t[3584 + ((c >>> 8) & 0xff)]! ^
+      t[3328 + ((c >>> 16) & 0xff)]! ^
+      t[3072 + (c >>> 24)]! ^
+      t[2816 + data[i + 4]!]! ^
+      t[2560 + data[i + 5]!]! ^
+      t[2304 + data[i + 6]!]! ^
+      t[2048 + data[i + 7]!]! ^
+      t[1792 + data[i + 8]!]! ^
+      t[1536 + data[i + 9]!]! ^
+      t[1280 + data[i + 10]!]! ^
+      t[1024 + data[i + 11]!]! ^
+      t[768 + data[i + 12]!]! ^
+      t[512 + data[i + 13]!]! ^
+      t[256 + data[i + 14]!]! ^
+      t[data[i + 15]!]!;
+  }
+  for (; i < end; i++) c = t[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -291,12 +326,17 @@ interface ScanResult {
   readonly tail: DamagedRange | undefined;
 }
 
-/** Splits a segment into valid records, damaged ranges and a bad tail. */
-function scanSegment(b: Buffer, where: string): ScanResult {
+/** Splits a segment into valid records, damaged ranges and a bad tail, yielding to the event loop every {@link SLICE_BYTES}. */
+async function scanSegment(b: Buffer, where: string): Promise<ScanResult> {
   const records: Range[] = [];
   const damage: DamagedRange[] = [];
   let pos = 0;
+  let sliceEnd = SLICE_BYTES;
   while (pos < b.length) {
+    if (pos >= sliceEnd) {
+      await nextTurn();
+      sliceEnd = pos + SLICE_BYTES;
+    }
     const r = checkRecord(b, pos);
     if (r.ok) {
       records.push({ offset: pos, length: r.length });
@@ -326,6 +366,22 @@ async function writeFully(fh: FileHandle, data: Buffer, position: number): Promi
     const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
     if (bytesWritten <= 0) throw new Error(`short write at offset ${position + done}`);
     done += bytesWritten;
+  }
+}
+
+/** Writes `parts` back to back from `position` with one writev (no concatenated copy); a short write (rare on a regular file) is finished with plain writes. */
+async function writevFully(fh: FileHandle, parts: readonly Buffer[], position: number): Promise<void> {
+  if (parts.length === 1) return writeFully(fh, parts[0]!, position);
+  let { bytesWritten: done } = await fh.writev(parts, position);
+  let at = position;
+  for (const part of parts) {
+    if (done >= part.length) {
+      done -= part.length;
+    } else {
+      await writeFully(fh, part.subarray(done), at + done);
+      done = 0;
+    }
+    at += part.length;
   }
 }
 
@@ -482,13 +538,13 @@ export class DurableBuffer {
   async *read(segment: SegmentRef): AsyncIterable<Buffer> {
     const { s, info } = this.#sealedSegment(segment);
     let b = await readFile(info.path);
-    const scan = scanSegment(b, `segment ${info.stream}/${info.name}`);
+    const scan = await scanSegment(b, `segment ${info.stream}/${info.name}`);
     let records = scan.records;
     if (scan.damage.length > 0 || scan.tail) {
       const repaired = await s.mutex.run(async () => {
         const current = this.#sealedSegment(segment).info;
         const fresh = await readFile(current.path);
-        const freshScan = scanSegment(fresh, `segment ${current.stream}/${current.name}`);
+        const freshScan = await scanSegment(fresh, `segment ${current.stream}/${current.name}`);
         const r = await this.#repair(s, current.name, current.path, fresh, freshScan, false);
         this.#replaceSealed(s, current, r.bytes, r.records);
         return { fresh, records: freshScan.records };
@@ -497,7 +553,16 @@ export class DurableBuffer {
       b = repaired.fresh;
       records = repaired.records;
     }
-    for (const r of records) yield b.subarray(r.offset + RECORD_HEADER_BYTES, r.offset + RECORD_HEADER_BYTES + r.length);
+    let slice = 0;
+    for (const r of records) {
+      // A for-await over a generator runs as microtasks: without a turn of the event loop now and then, a whole segment would go by in one.
+      if (slice >= SLICE_BYTES) {
+        await nextTurn();
+        slice = 0;
+      }
+      slice += RECORD_HEADER_BYTES + r.length;
+      yield b.subarray(r.offset + RECORD_HEADER_BYTES, r.offset + RECORD_HEADER_BYTES + r.length);
+    }
   }
 
   /**
@@ -594,7 +659,7 @@ export class DurableBuffer {
     }
   }
 
-  /** Writes everything queued (up to about one segment) with one write and one fdatasync. Never throws: failures reject the batch. */
+  /** Writes everything queued (up to about one segment) with one writev and one fdatasync. Never throws: failures reject the batch. */
   async #writeBatch(s: StreamState): Promise<void> {
     let take = 0;
     let bytes = 0;
@@ -604,12 +669,11 @@ export class DurableBuffer {
     }
     const batch = s.queue.splice(0, take);
     if (batch.length === 0) return;
-    const data = batch.length === 1 ? batch[0]!.data : Buffer.concat(batch.map((p) => p.data), bytes);
     let seg: OpenSegment | undefined;
     try {
       if (s.open && s.open.bytes > 0 && s.open.bytes + bytes > this.#cfg.segmentBytes) await this.#sealOpen(s);
       seg = s.open ?? (await this.#createSegment(s));
-      await writeFully(seg.fh, data, seg.bytes);
+      await writevFully(seg.fh, batch.map((p) => p.data), seg.bytes);
       await seg.fh.datasync();
       this.#fsyncs++;
       seg.bytes += bytes;
@@ -761,7 +825,7 @@ export class DurableBuffer {
       const path = join(s.dir, seg.name);
       s.lastSeq = Math.max(s.lastSeq, seg.seq);
       const b = await readFile(path);
-      const scan = scanSegment(b, `segment ${name}/${seg.name}`);
+      const scan = await scanSegment(b, `segment ${name}/${seg.name}`);
       const { bytes, records } = await this.#repair(s, seg.name, path, b, scan, i === segments.length - 1);
       if (bytes > 0) this.#addSealed(s, seg.seq, seg.name, path, bytes, records, true);
     }

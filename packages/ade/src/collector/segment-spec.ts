@@ -12,18 +12,28 @@ export const MAX_REQUEST_BYTES = 500 * 1024;
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** A validated event and its JSON, serialized once: for the size check and again as what the collector stores. */
+export interface SerializedEvent {
+  readonly event: Readonly<Obj>;
+  /** `JSON.stringify(event)`, at most {@link MAX_EVENT_BYTES} bytes as UTF-8. */
+  readonly json: string;
+}
+
+/** Whether `json` is over {@link MAX_EVENT_BYTES} as UTF-8 (counted only when its length leaves doubt: a UTF-16 unit is 1–3 bytes). */
+const tooLarge = (json: string) => json.length > MAX_EVENT_BYTES || (json.length * 3 > MAX_EVENT_BYTES && Buffer.byteLength(json) > MAX_EVENT_BYTES);
+
 /**
  * Checks one Segment call and completes it the way Segment's API does:
  * `type` set, a `messageId` (generated when missing — then retries cannot be
  * recognised), `timestamp` defaulting to when it was received, and
  * `receivedAt`. Throws a ValidationError naming the event (`at`) and field.
  */
-export function normalizeSegmentEvent(type: SegmentType, raw: unknown, receivedAt: Date, at = 'body'): Obj {
+export function normalizeSegmentEvent(type: SegmentType, raw: unknown, receivedAt: Date, at = 'body'): SerializedEvent {
   return normalizeEvent(type, raw, receivedAt.toISOString(), at);
 }
 
 /** normalizeSegmentEvent with the time of receipt already formatted (once per batch: this runs for every event). */
-function normalizeEvent(type: SegmentType, raw: unknown, receivedAt: string, at: string): Obj {
+function normalizeEvent(type: SegmentType, raw: unknown, receivedAt: string, at: string): SerializedEvent {
   const fail = (field: string, message: string): never => {
     throw new ValidationError(`${at}${field ? `.${field}` : ''}: ${message}`, { code: 'validation.event', details: { at, field }, hint: 'see the Segment spec for the fields of each call' });
   };
@@ -59,12 +69,13 @@ function normalizeEvent(type: SegmentType, raw: unknown, receivedAt: string, at:
   const messageId = str('messageId', false, 200) ?? uuidv7();
   const event: Obj = { ...e, type, messageId, timestamp, receivedAt };
   delete event.writeKey;
-  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) fail('', `is larger than ${MAX_EVENT_BYTES / 1024} KiB`);
-  return event;
+  const json = JSON.stringify(event);
+  if (tooLarge(json)) fail('', `is larger than ${MAX_EVENT_BYTES / 1024} KiB`);
+  return { event, json };
 }
 
 /** A `/v1/batch` body: `{ batch: [ {type, …}, … ] }`. */
-export function normalizeSegmentBatch(raw: unknown, receivedAt: Date): Obj[] {
+export function normalizeSegmentBatch(raw: unknown, receivedAt: Date): SerializedEvent[] {
   if (!isObj(raw) || !Array.isArray(raw.batch)) throw new ValidationError('the body must be { "batch": [ … ] }', { code: 'validation.event' });
   const received = receivedAt.toISOString();
   return raw.batch.map((e, i) => {
@@ -76,14 +87,17 @@ export function normalizeSegmentBatch(raw: unknown, receivedAt: Date): Obj[] {
   });
 }
 
-/** Arbitrary events for `/v1/events/<stream>`: a JSON array of objects or NDJSON, each at most 32 KiB. */
-export function parseEventList(raw: unknown, receivedAt: Date): Obj[] {
+/** Arbitrary events for `/v1/events/<stream>`: a JSON array of objects or NDJSON, each at most 32 KiB (with `receivedAt` added). */
+export function parseEventList(raw: unknown, receivedAt: Date): SerializedEvent[] {
+  const received = receivedAt.toISOString();
   const list = typeof raw === 'string' ? raw.split('\n').filter((l) => l.trim() !== '').map((l, i) => parseLine(l, i)) : raw;
   if (!Array.isArray(list)) throw new ValidationError('the body must be a JSON array of events, or NDJSON', { code: 'validation.event' });
   return list.map((e, i) => {
     if (!isObj(e)) throw new ValidationError(`event ${i + 1}: must be a JSON object`, { code: 'validation.event', details: { line: i + 1 } });
-    if (Buffer.byteLength(JSON.stringify(e)) > MAX_EVENT_BYTES) throw new ValidationError(`event ${i + 1}: larger than ${MAX_EVENT_BYTES / 1024} KiB`, { code: 'validation.event', details: { line: i + 1 } });
-    return { ...e, receivedAt: receivedAt.toISOString() };
+    const event = { ...e, receivedAt: received };
+    const json = JSON.stringify(event);
+    if (tooLarge(json)) throw new ValidationError(`event ${i + 1}: larger than ${MAX_EVENT_BYTES / 1024} KiB`, { code: 'validation.event', details: { line: i + 1 } });
+    return { event, json };
   });
 }
 

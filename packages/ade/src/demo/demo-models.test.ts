@@ -25,6 +25,7 @@ describe('the demo models', () => {
   it('should declare the kinds the demo documents', () => {
     const kinds = Object.fromEntries(models.map((m) => [formatTableRef(m.table), m.kind]));
     assert.deepEqual(kinds, {
+      'model.account_current': 'current',
       'model.customer_d': 'dimension',
       'model.product_d': 'dimension',
       'model.order_f': 'fact',

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiToken, CatalogStore } from '../catalog/index.js';
 import { AdeError, uuidv7, type Principal, type Role } from '../kernel/index.js';
 
@@ -119,7 +119,7 @@ export function cachedAuthenticator(catalog: CatalogStore, secret: string, optio
   const verified = new Map<string, { token: ApiToken; until: number }>();
   return async (authorization, want = 'api') => {
     const token = tokenOf(authorization);
-    const key = token === undefined ? undefined : createHash('sha256').update(token).digest('base64');
+    const key = token === undefined ? undefined : hash('sha256', token, 'base64');
     const hit = key === undefined ? undefined : verified.get(key);
     if (hit && hit.until > now()) return principalOf(hit.token, want);
     const stored = await verifiedToken(catalog, secret, token, want);

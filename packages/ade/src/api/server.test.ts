@@ -18,6 +18,8 @@ describe('jsonDepth', () => {
     assert.equal(jsonDepth('{"a": "[[[[{{{{"}'), 1);
     assert.equal(jsonDepth('{"a": "\\\\\\"[["}'), 1);
     assert.equal(jsonDepth('['.repeat(1000)), 1000);
+    assert.equal(jsonDepth('[{"a": "x\\\\"}, [[]]]'), 3, 'an even run of backslashes does not escape the quote');
+    assert.equal(jsonDepth('[["unterminated [[[['), 2);
   });
 });
 

@@ -94,8 +94,8 @@ export class Collector {
     }
     if (json.length === 0) return Promise.resolve();
     const events = json.length;
-    const payload = Buffer.from(`${json.join('\n')}\n`);
-    const bytes = payload.length;
+    const payload = `${json.join('\n')}\n`;
+    const bytes = Buffer.byteLength(payload);
     return this.#buffer.append(stream, [payload]).then(() => {
       this.#events += events;
       const p = this.#pending.get(stream) ?? { bytes: 0, since: Date.now() };

@@ -65,6 +65,16 @@ describe('DurableBuffer', () => {
     }
   });
 
+  it('should store a string payload as its UTF-8 bytes, counted in bytes', async () => {
+    const buf = await DurableBuffer.open({ dir: freshDir() });
+    const text = '{"name":"Zoë","city":"Kraków","emoji":"🙂"}\n';
+    await buf.append('web', [text, Buffer.from('{"plain":true}\n')]);
+    assert.equal(buf.stats().pendingBytes, 2 * RECORD_HEADER_BYTES + Buffer.byteLength(text) + 15);
+    await buf.seal('web');
+    assert.deepEqual(await readAll(buf, 'web'), [text, '{"plain":true}\n']);
+    await buf.close();
+  });
+
   it('should give back every payload in order across streams, segments and a reopen, and free everything on remove', async () => {
     const dir = freshDir();
     const opts: DurableBufferOptions = { dir, segmentBytes: 2048 };

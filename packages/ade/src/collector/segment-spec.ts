@@ -22,11 +22,27 @@ export interface SerializedEvent {
 /** Whether `json` is over {@link MAX_EVENT_BYTES} as UTF-8 (counted only when its length leaves doubt: a UTF-16 unit is 1–3 bytes). */
 const tooLarge = (json: string) => json.length > MAX_EVENT_BYTES || (json.length * 3 > MAX_EVENT_BYTES && Buffer.byteLength(json) > MAX_EVENT_BYTES);
 
+/** Fields that must be objects when present. */
+const OBJECT_FIELDS = ['properties', 'traits', 'context', 'integrations'] as const;
+
+/** A time as `Date#toISOString` writes it, safe to keep as it is (days past the 28th and hour 24 may roll over: those are reformatted). */
+const CANONICAL_TIME = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** `v` as `Date#toISOString` writes it; undefined when it is not an ISO 8601 time. */
+function isoTime(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  if (CANONICAL_TIME.test(v)) return v;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
 /**
  * Checks one Segment call and completes it the way Segment's API does:
  * `type` set, a `messageId` (generated when missing — then retries cannot be
  * recognised), `timestamp` defaulting to when it was received, and
  * `receivedAt`. Throws a ValidationError naming the event (`at`) and field.
+ * `raw` (the parsed request body, used once) is completed in place, not
+ * copied: the same keys in the same order as a copy would have.
  */
 export function normalizeSegmentEvent(type: SegmentType, raw: unknown, receivedAt: Date, at = 'body'): SerializedEvent {
   return normalizeEvent(type, raw, receivedAt.toISOString(), at);
@@ -50,7 +66,7 @@ function normalizeEvent(type: SegmentType, raw: unknown, receivedAt: string, at:
     const v = e[k];
     if (v !== undefined && v !== null && !isObj(v)) fail(k, 'must be an object');
   };
-  for (const k of ['properties', 'traits', 'context', 'integrations']) obj(k);
+  for (const k of OBJECT_FIELDS) obj(k);
   const userId = str('userId', false);
   const anonymousId = str('anonymousId', false);
   if (type !== 'alias' && userId === undefined && anonymousId === undefined) fail('userId', 'userId or anonymousId is required');
@@ -60,18 +76,16 @@ function normalizeEvent(type: SegmentType, raw: unknown, receivedAt: string, at:
     str('previousId', true);
     str('userId', true);
   }
-  let timestamp = receivedAt;
-  if (e.timestamp !== undefined) {
-    const t = typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : Number.NaN;
-    if (Number.isNaN(t)) fail('timestamp', 'must be an ISO 8601 time');
-    timestamp = new Date(t).toISOString();
-  }
+  const timestamp = e.timestamp === undefined ? receivedAt : (isoTime(e.timestamp) ?? fail('timestamp', 'must be an ISO 8601 time'));
   const messageId = str('messageId', false, 200) ?? uuidv7();
-  const event: Obj = { ...e, type, messageId, timestamp, receivedAt };
-  delete event.writeKey;
-  const json = JSON.stringify(event);
+  e.type = type;
+  e.messageId = messageId;
+  e.timestamp = timestamp;
+  e.receivedAt = receivedAt;
+  if (e.writeKey !== undefined) delete e.writeKey;
+  const json = JSON.stringify(e);
   if (tooLarge(json)) fail('', `is larger than ${MAX_EVENT_BYTES / 1024} KiB`);
-  return { event, json };
+  return { event: e, json };
 }
 
 /** A `/v1/batch` body: `{ batch: [ {type, …}, … ] }`. */
@@ -87,17 +101,17 @@ export function normalizeSegmentBatch(raw: unknown, receivedAt: Date): Serialize
   });
 }
 
-/** Arbitrary events for `/v1/events/<stream>`: a JSON array of objects or NDJSON, each at most 32 KiB (with `receivedAt` added). */
+/** Arbitrary events for `/v1/events/<stream>`: a JSON array of objects or NDJSON, each at most 32 KiB (with `receivedAt` added, in place). */
 export function parseEventList(raw: unknown, receivedAt: Date): SerializedEvent[] {
   const received = receivedAt.toISOString();
   const list = typeof raw === 'string' ? raw.split('\n').filter((l) => l.trim() !== '').map((l, i) => parseLine(l, i)) : raw;
   if (!Array.isArray(list)) throw new ValidationError('the body must be a JSON array of events, or NDJSON', { code: 'validation.event' });
   return list.map((e, i) => {
     if (!isObj(e)) throw new ValidationError(`event ${i + 1}: must be a JSON object`, { code: 'validation.event', details: { line: i + 1 } });
-    const event = { ...e, receivedAt: received };
-    const json = JSON.stringify(event);
+    e.receivedAt = received;
+    const json = JSON.stringify(e);
     if (tooLarge(json)) throw new ValidationError(`event ${i + 1}: larger than ${MAX_EVENT_BYTES / 1024} KiB`, { code: 'validation.event', details: { line: i + 1 } });
-    return { event, json };
+    return { event: e, json };
   });
 }
 

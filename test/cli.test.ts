@@ -232,8 +232,36 @@ describe('ade demo', () => {
       assert.equal(result('events_per_day').severity, 'warn');
       assert.equal(result('range(total)').status, 'fail');
       assert.deepEqual(q.results.filter((r: any) => r.status === 'fail' && r.severity === 'error').map((r: any) => r.check), ['range(total)']);
-      assert.deepEqual([...q.rebuilt].sort(), ['model.event_f', 'model.session_day_d', 'report.customer_360']);
+      assert.deepEqual([...q.rebuilt].sort(), ['model.account_current', 'model.event_f', 'model.session_day_d', 'report.customer_360']);
       assert.ok(q.openAlerts >= 2);
+      // The app's experiments, analysed as the analyst as of the dataset's end: checkout_button's green button makes more
+      // customers complete an order (an effect built into the orders) and leaves app sessions alone; onboarding_email lost
+      // exposures of one variant, a broken sample ratio that opens an alert.
+      const experiments = new Map<string, any>(report.experiments.map((e: any) => [e.experiment, e]));
+      assert.deepEqual([...experiments.keys()], ['checkout_button', 'onboarding_email']);
+      const compared = (e: string, m: string) => {
+        const metric = experiments.get(e).metrics.find((x: any) => x.metric === m);
+        assert.equal(metric.error, undefined, `${e}.${m}: ${metric.error?.message}`);
+        return metric.comparisons[0];
+      };
+      const checkout = experiments.get('checkout_button');
+      assert.equal(checkout.asOf, '2026-11-01T00:00:00.000Z');
+      assert.equal(checkout.srm.mismatch, false, JSON.stringify(checkout.srm));
+      const purchased = compared('checkout_button', 'purchased_14d');
+      assert.ok(purchased.adjustedPValue < 0.05, `purchased_14d: adjusted p ${purchased.adjustedPValue}`);
+      for (const ci of [purchased.frequentist.absolute.ci, purchased.frequentist.relative.ci]) assert.ok(ci[0] > 0, `purchased_14d: CI [${ci}] excludes 0`);
+      const sessions = compared('checkout_button', 'app_sessions_14d');
+      for (const ci of [sessions.frequentist.absolute.ci, sessions.frequentist.relative.ci]) assert.ok(ci[0] < 0 && 0 < ci[1], `app_sessions_14d: CI [${ci}] includes 0`);
+      const onboarding = experiments.get('onboarding_email');
+      assert.equal(onboarding.srm.mismatch, true, JSON.stringify(onboarding.srm));
+      assert.ok(report.dataset.exposures > 0 && report.dataset.experimentOrders > 0, JSON.stringify(report.dataset));
+      const alerts = json<any>(run(project, '--json', 'alerts')).alerts.map((x: any) => x.checkId);
+      assert.ok(alerts.includes('clean.events/srm(onboarding_email)') && !alerts.includes('clean.events/srm(checkout_button)'), JSON.stringify(alerts));
+      const listed = json<any[]>(run(project, '--json', 'exp', 'list'));
+      assert.deepEqual(listed.map((e) => [e.key, e.lastAnalysis]), [
+        ['checkout_button', '2026-11-01T00:00:00.000Z'],
+        ['onboarding_email', '2026-11-01T00:00:00.000Z'],
+      ]);
       const staged = json<any[]>(run(project, '--json', 'quality', 'staged'));
       assert.deepEqual(staged.map((s) => [s.table, s.id]), [['clean.orders', q.orders.stagedId]]);
       assert.equal(json<any[]>(run(project, '--json', 'sql', "SELECT count(*) AS n FROM clean.orders WHERE ordered_at >= TIMESTAMP '2026-11-01'"))[0].n, 0);

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { Faker, en } from '@faker-js/faker';
+import { CHECKOUT_BUTTON, CHECKOUT_EXTRA_ORDER_CHANCE, DEMO_EXPERIMENTS, demoVariant, ONBOARDING_EMAIL } from './demo-experiments.js';
 
 /** How big the demo dataset is. */
 export interface DatasetOptions {
@@ -32,7 +33,8 @@ export interface DatasetFiles {
   readonly orders: string;
   readonly events: string;
   readonly support: string;
-  readonly counts: { customers: number; products: number; orders: number; events: number; tickets: number };
+  /** Rows written; `exposures` of them are events (the experiments' `Experiment Viewed`), `experimentOrders` orders (the effect built into checkout_button). */
+  readonly counts: { customers: number; products: number; orders: number; events: number; tickets: number; exposures: number; experimentOrders: number };
 }
 
 const CATEGORIES = ['Coffee', 'Tea', 'Equipment', 'Accessories', 'Snacks', 'Gift cards'] as const;
@@ -137,45 +139,50 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
   const ordersPath = join(dir, 'orders.ndjson');
   const os = createWriteStream(ordersPath);
   let orderId = 0;
+  /** One order of customer `c` at `at` (`status` drawn unless given), as the shop's export writes it. */
+  const orderLine = (r: Faker, c: (typeof customers)[number], at: number, status?: string) => {
+    const items = Array.from({ length: r.helpers.weightedArrayElement([{ value: 1, weight: 55 }, { value: 2, weight: 28 }, { value: 3, weight: 12 }, { value: 4, weight: 5 }]) }, () => {
+      const p = products[r.helpers.weightedArrayElement(popularity.map((w, idx) => ({ value: idx, weight: w })))]!;
+      return { product_id: p.id, quantity: r.helpers.weightedArrayElement([{ value: 1, weight: 80 }, { value: 2, weight: 15 }, { value: 3, weight: 5 }]), unit_price: p.price };
+    });
+    const gross = items.reduce((s, it) => s + it.quantity * it.unit_price, 0);
+    const discount = r.datatype.boolean({ probability: 0.2 }) ? Math.round(gross * 0.1 * 100) / 100 : 0;
+    const drawn = r.helpers.weightedArrayElement([{ value: 'completed', weight: 90 }, { value: 'refunded', weight: 4 }, { value: 'cancelled', weight: 6 }]);
+    const order = {
+      order_id: orderId,
+      customer_id: c.id,
+      ordered_at: new Date(at).toISOString(),
+      status: status ?? drawn,
+      channel: r.helpers.arrayElement(CHANNELS),
+      country: c.country,
+      items,
+      discount,
+      total: Math.round((gross - discount) * 100) / 100,
+      payment: { card_number: r.finance.creditCardNumber({ issuer: 'visa' }), card_expiry: `${r.number.int({ min: 1, max: 12 })}/${r.number.int({ min: 27, max: 31 })}` },
+      client_ip: r.internet.ipv4(),
+      // A field nobody declared, where customers type whatever they like.
+      gift_message: giftMessage(r, c),
+    };
+    return JSON.stringify(order) + '\n';
+  };
   for (const c of customers) {
     const n = Math.round(f.number.float({ min: 0, max: 2 * opts.ordersPerCustomer }) * c.activity * 0.7);
     for (let k = 0; k < n; k++) {
       orderId++;
       const at = f.number.int({ min: Math.max(c.signup, start), max: end - 1 });
-      const items = Array.from({ length: f.helpers.weightedArrayElement([{ value: 1, weight: 55 }, { value: 2, weight: 28 }, { value: 3, weight: 12 }, { value: 4, weight: 5 }]) }, () => {
-        const p = products[f.helpers.weightedArrayElement(popularity.map((w, idx) => ({ value: idx, weight: w })))]!;
-        return { product_id: p.id, quantity: f.helpers.weightedArrayElement([{ value: 1, weight: 80 }, { value: 2, weight: 15 }, { value: 3, weight: 5 }]), unit_price: p.price };
-      });
-      const gross = items.reduce((s, it) => s + it.quantity * it.unit_price, 0);
-      const discount = f.datatype.boolean({ probability: 0.2 }) ? Math.round(gross * 0.1 * 100) / 100 : 0;
-      const status = f.helpers.weightedArrayElement([{ value: 'completed', weight: 90 }, { value: 'refunded', weight: 4 }, { value: 'cancelled', weight: 6 }]);
-      const order = {
-        order_id: orderId,
-        customer_id: c.id,
-        ordered_at: new Date(at).toISOString(),
-        status,
-        channel: f.helpers.arrayElement(CHANNELS),
-        country: c.country,
-        items,
-        discount,
-        total: Math.round((gross - discount) * 100) / 100,
-        payment: { card_number: f.finance.creditCardNumber({ issuer: 'visa' }), card_expiry: `${f.number.int({ min: 1, max: 12 })}/${f.number.int({ min: 27, max: 31 })}` },
-        client_ip: f.internet.ipv4(),
-        // A field nobody declared, where customers type whatever they like.
-        gift_message: giftMessage(f, c),
-      };
-      await write(os, JSON.stringify(order) + '\n');
+      await write(os, orderLine(f, c, at));
       tick(1);
     }
   }
-  os.end();
-  await finished(os);
 
   // events: a funnel per visit
   const eventsPath = join(dir, 'events.ndjson');
   const es = createWriteStream(eventsPath);
   let events = 0;
   const visits = Math.round((opts.customers * opts.eventsPerCustomer) / 3.2);
+  // Signed-in visits since the first experiment started: where the app's SDK logs exposures (below).
+  const experimentsStart = Math.min(...DEMO_EXPERIMENTS.map((e) => Date.parse(e.start)));
+  const experimentVisits: ExperimentVisit[] = [];
   for (let v = 0; v < visits; v++) {
     const known = f.datatype.boolean({ probability: 0.7 });
     const customer = known ? customers[f.number.int({ min: 0, max: customers.length - 1 })]! : undefined;
@@ -205,6 +212,7 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
               : { product_id: product.id, category: product.category, price: product.price },
         context: { os: os_, device, app_version: f.helpers.arrayElement(['4.1.0', '4.2.0', '4.2.1', '4.3.0']), ip },
       };
+      if (s === 0 && customer && at >= experimentsStart) experimentVisits.push({ customer: customer.id, at, anonymousId, context: event.context });
       const line = JSON.stringify(event) + '\n';
       await write(es, line);
       // Mobile clients resend an event now and then: same event id, same content.
@@ -215,8 +223,39 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
       tick(1);
     }
   }
+  // The experiments, from their own seeded stream (the rest of the data stays as it was without them).
+  const x = new Faker({ locale: [en] });
+  x.seed(opts.seed + 2);
+  const exposed = experimentExposures(experimentVisits);
+  let exposures = 0;
+  for (const e of exposed) {
+    const event = {
+      event_id: x.string.uuid(),
+      anonymous_id: e.visit.anonymousId,
+      user_id: String(e.visit.customer),
+      event: 'Experiment Viewed',
+      timestamp: new Date(e.at).toISOString(),
+      properties: { experiment_key: e.experiment.key, variation_id: e.variant, variation_index: e.index, hash_value: e.hashValue },
+      context: e.visit.context,
+    };
+    await write(es, JSON.stringify(event) + '\n');
+    exposures++;
+  }
+  events += exposures;
   es.end();
   await finished(es);
+  // The effect checkout_button's green button has: now and then an extra completed order within 14 days of the exposure.
+  let experimentOrders = 0;
+  for (const e of exposed) {
+    if (e.experiment !== CHECKOUT_BUTTON || e.index !== 1 || !x.datatype.boolean({ probability: CHECKOUT_EXTRA_ORDER_CHANCE })) continue;
+    const at = e.at + x.number.int({ min: 600_000, max: 13 * 86_400_000 });
+    if (at >= end) continue;
+    orderId++;
+    experimentOrders++;
+    await write(os, orderLine(x, customers[e.visit.customer - 1]!, at, 'completed'));
+  }
+  os.end();
+  await finished(os);
 
   // support tickets: free text where customers paste whatever they think helps
   const supportPath = join(dir, 'support.ndjson');
@@ -245,11 +284,52 @@ export async function generateDataset(dir: string, opts: DatasetOptions, onProgr
     orders: ordersPath,
     events: eventsPath,
     support: supportPath,
-    counts: { customers: opts.customers, products: opts.products, orders: orderId, events, tickets },
+    counts: { customers: opts.customers, products: opts.products, orders: orderId, events, tickets, exposures, experimentOrders },
   };
 }
 
 type PersonalCustomer = { email: string; phone: string; name: string };
+
+/** A signed-in visit's first event (app_open), where the app's SDK assigns and logs exposures. */
+interface ExperimentVisit {
+  readonly customer: number;
+  readonly at: number;
+  readonly anonymousId: string;
+  readonly context: { readonly os: string; readonly device: string; readonly app_version: string; readonly ip: string };
+}
+
+/**
+ * Each demo experiment's exposures: a customer's first visit from the
+ * experiment's start on, a second after the app opened, in the variant the
+ * SDK's hashing gives. The Android app and Safari never log
+ * onboarding_email's welcome_series exposures (see `losesWelcomeExposure`) —
+ * that experiment's broken sample ratio.
+ */
+function experimentExposures(visits: readonly ExperimentVisit[]) {
+  const out: { experiment: DemoExperimentRef; visit: ExperimentVisit; at: number; variant: string; index: 0 | 1; hashValue: number }[] = [];
+  const sorted = [...visits].sort((a, b) => a.at - b.at || a.customer - b.customer);
+  for (const experiment of DEMO_EXPERIMENTS) {
+    const from = Date.parse(experiment.start);
+    const seen = new Set<number>();
+    for (const visit of sorted) {
+      if (visit.at < from || seen.has(visit.customer)) continue;
+      seen.add(visit.customer);
+      const a = demoVariant(experiment, String(visit.customer));
+      if (experiment === ONBOARDING_EMAIL && a.index === 1 && losesWelcomeExposure(visit.context)) continue;
+      out.push({ experiment, visit, at: visit.at + 1_000, ...a });
+    }
+  }
+  return out;
+}
+
+type DemoExperimentRef = (typeof DEMO_EXPERIMENTS)[number];
+
+/**
+ * The bug behind onboarding_email's sample ratio: the welcome_series
+ * exposure is sent from the email opt-in screen, which the Android app
+ * skips, and Safari's tracking prevention blocks — 3 visits in 5.
+ */
+const losesWelcomeExposure = (context: ExperimentVisit['context']) => context.os === 'android' || context.device === 'Safari';
 
 const isWeekend = (ms: number) => {
   const d = new Date(ms).getUTCDay();

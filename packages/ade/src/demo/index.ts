@@ -3,4 +3,5 @@ export { generateArrivals, generateDataset, DATASET_SCALES, type DatasetScale, t
 export { DEMO_QUESTIONS, DEMO_SOURCES_YAML } from './questions.js';
 export { DEMO_MODELS, writeDemoModels, type DemoModelFile } from './demo-models.js';
 export { DEMO_CHECKS_YAML } from './demo-checks.js';
+export { DEMO_EXPERIMENTS, DEMO_EXPERIMENTS_YAML, type DemoExperiment } from './demo-experiments.js';
 export { generateAccountChanges, shuffledBatches, type AccountChange, type AccountRow, type ChangeStream } from './change-stream.js';

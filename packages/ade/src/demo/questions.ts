@@ -37,7 +37,9 @@ GROUP BY 1, 2 ORDER BY revenue DESC LIMIT 5`,
     title: 'App funnel: visits reaching each step (distinct anonymous ids)',
     sql: `WITH steps AS (
   SELECT event, count(DISTINCT anonymous_id) AS visitors
-  FROM clean.events GROUP BY event
+  FROM clean.events
+  WHERE event IN ('app_open', 'product_viewed', 'added_to_cart', 'checkout_started', 'order_completed')
+  GROUP BY event
 )
 SELECT event AS step, visitors,
        round(100.0 * visitors / max(visitors) OVER (), 1) AS pct_of_visits

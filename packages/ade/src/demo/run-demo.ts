@@ -1,11 +1,15 @@
 import { join } from 'node:path';
+import { analyzeExperiment, type ExperimentAnalysis } from '../experiments/analyze-experiment.js';
+import type { ExperimentConfig, MetricConfig } from '../experiments/experiment-config.js';
 import { ingest, sourceTimeColumns, type SourceConfig } from '../ingest/index.js';
 import { AdeError, formatTableRef, parseTableRef, PermissionError, quoteLiteral, ValidationError, type Principal } from '../kernel/index.js';
 import { WriteBlockedError, type Lake } from '../lake/index.js';
 import { loadModels, ModelGraph, runModels, type ModelKind } from '../models/index.js';
 import type { Keyring } from '../privacy/index.js';
+import type { QualityService } from '../quality/quality-service.js';
 import { generateAccountChanges, shuffledBatches, type ChangeStream } from './change-stream.js';
 import { DATASET_SCALES, generateArrivals, generateDataset, type DatasetFiles, type DatasetScale } from './dataset.js';
+import { DEMO_EXPERIMENTS } from './demo-experiments.js';
 import { DEMO_MODELS } from './demo-models.js';
 import { DEMO_QUESTIONS } from './questions.js';
 
@@ -19,6 +23,11 @@ export interface DemoOptions {
   readonly analyst: Principal;
   /** The demo project's sources (customers, products, orders, events, support). */
   readonly sources: readonly SourceConfig[];
+  /** The demo project's experiments and metrics (ade.yaml; `DEMO_EXPERIMENTS_YAML`): checkout_button and onboarding_email are analysed. */
+  readonly experiments: readonly ExperimentConfig[];
+  readonly metrics: readonly MetricConfig[];
+  /** Where a failing sample-ratio check is recorded and alerted; undefined: not recorded. */
+  readonly quality?: QualityService;
   /** Keys for tokens (ingest refuses to run without). */
   readonly keyring: Keyring;
   /** The project folder (sources' locations are relative to it; its models/ holds the demo's models). */
@@ -98,6 +107,13 @@ export interface DemoReport {
   readonly sandbox: { readonly query: string; readonly refused: boolean; readonly message: string };
   /** The next day's files against the project's checks (see docs/quality.md). */
   readonly quality: DemoQuality;
+  /**
+   * The app's experiments analysed as the analyst as of the dataset's end
+   * (after the next day's checks, so not in `quality`): checkout_button
+   * (a true effect on purchased_14d, none on app_sessions_14d) and
+   * onboarding_email (a broken sample ratio, which opens an alert).
+   */
+  readonly experiments: readonly ExperimentAnalysis[];
   readonly seconds: number;
 }
 
@@ -189,7 +205,25 @@ export async function runDemo(lake: Lake, dataDir: string, opts: DemoOptions): P
     await session.close();
   }
   if (!sandbox.refused) throw new PermissionError('sandbox failure: an analyst session could read the raw zone');
-  return { dataset: files.counts, loads, ingests, models, answers, sandbox, quality, changes, collector, seconds: (performance.now() - started) / 1000 };
+  const experiments = await analyzeExperiments(lake, opts);
+  return { dataset: files.counts, loads, ingests, models, answers, sandbox, quality, changes, collector, experiments, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * The app's experiments, analysed as the analyst as of the dataset's end
+ * (stored, as `ade exp analyze` stores them; the same as-of again replaces
+ * them). A failing sample-ratio check goes to `opts.quality`.
+ */
+async function analyzeExperiments(lake: Lake, opts: DemoOptions): Promise<ExperimentAnalysis[]> {
+  const out: ExperimentAnalysis[] = [];
+  for (const [i, demo] of DEMO_EXPERIMENTS.entries()) {
+    const experiment = opts.experiments.find((e) => e.key === demo.key);
+    if (!experiment) throw new ValidationError(`the demo project has no experiment ${demo.key}`, { hint: 'run `ade demo` in a new folder' });
+    opts.onStep?.('analysing experiments', i, DEMO_EXPERIMENTS.length);
+    out.push(await analyzeExperiment(lake, opts.analyst, experiment, opts.metrics, { asOf: opts.endDate, ...(opts.quality ? { quality: opts.quality } : {}) }));
+  }
+  opts.onStep?.('analysing experiments', DEMO_EXPERIMENTS.length, DEMO_EXPERIMENTS.length);
+  return out;
 }
 
 /**

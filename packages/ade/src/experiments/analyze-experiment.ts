@@ -3,7 +3,7 @@ import { AdeError, formatTableRef, messageOf, uuidv7, type Principal } from '../
 import type { Lake } from '../lake/index.js';
 import type { QualityService } from '../quality/quality-service.js';
 import type { ExperimentConfig, MetricConfig } from './experiment-config.js';
-import { exposureCountsSql, metricSumsSql, toVariantSums, type VariantSums } from './metric-sql.js';
+import { analysisSql, exposureCountsSql, metricSumsSql, toVariantSums, type AnalysisSums, type VariantSums } from './metric-sql.js';
 import {
   adjustPValues,
   bayesianTest,
@@ -76,7 +76,9 @@ export interface AnalyzeOptions {
 /**
  * Analyses an experiment as of a time: units per variant and the
  * sample-ratio check from the exposures; then, per metric, per-variant sums
- * aggregated in DuckDB (metric-sql.ts) and every treatment compared with
+ * aggregated in DuckDB (metric-sql.ts: every metric in one query that reads
+ * the exposures once, or one query per metric when that one fails, so that
+ * a bad metric fails alone) and every treatment compared with
  * the control (the first variant) — Welch, Bayesian and sequential —, with
  * p-values corrected across variants × metrics. The analysis is stored in
  * the catalog under (experiment, as-of, configuration hash): running it
@@ -104,9 +106,15 @@ export async function analyzeExperiment(
   const control = experiment.variants[0]!.name;
   let analysis: ExperimentAnalysis;
   try {
-    const counts = (await session.query(exposureCountsSql(experiment, asOf))).rows;
+    // Every metric in one query, reading the exposures once; if it fails, metric by metric, to say which failed.
+    let all: AnalysisSums | undefined;
+    if (used.length > 0) {
+      const q = analysisSql(experiment, used, asOf);
+      all = await session.query(q.sql).then((r) => q.parse(r.rows), () => undefined);
+    }
+    const counts = all ? all.units.map((u) => ({ variant: u.variant, units: u.units })) : (await session.query(exposureCountsSql(experiment, asOf))).rows;
     const units = experiment.variants.map((v) => ({ variant: v.name, units: Number(counts.find((r) => r.variant === v.name)?.units ?? 0) }));
-    const multipleExposures = Number(counts.find((r) => r.variant === null)?.units ?? 0);
+    const multipleExposures = all ? all.multipleExposures : Number(counts.find((r) => r.variant === null)?.units ?? 0);
     const srm = units.some((u) => u.units > 0)
       ? sampleRatioMismatch(
           units.map((u) => u.units),
@@ -117,7 +125,7 @@ export async function analyzeExperiment(
     for (const [i, metric] of used.entries()) {
       const role = roles[i]![1];
       try {
-        const sums = (await session.query(metricSumsSql(experiment, metric, asOf))).rows.map(toVariantSums);
+        const sums = all ? all.metrics[i]! : (await session.query(metricSumsSql(experiment, metric, asOf))).rows.map(toVariantSums);
         analysed.push(analyzeMetric(experiment, metric, role, sums));
       } catch (e) {
         const err = e instanceof AdeError ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'experiment.metric_failed', message: messageOf(e) };

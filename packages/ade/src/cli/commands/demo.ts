@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { checkServerSecret, issueToken } from '../../api/api-tokens.js';
-import { DATASET_SCALES, DEMO_CHECKS_YAML, DEMO_END_DATE, DEMO_SOURCES_YAML, runDemo, writeDemoModels, type DatasetScale, type DemoDelivery, type DemoReport } from '../../demo/index.js';
+import { DATASET_SCALES, DEMO_CHECKS_YAML, DEMO_END_DATE, DEMO_EXPERIMENTS_YAML, DEMO_SOURCES_YAML, runDemo, writeDemoModels, type DatasetScale, type DemoDelivery, type DemoReport } from '../../demo/index.js';
 import { AdeError, formatBytes, ValidationError } from '../../kernel/index.js';
 import type { Keyring } from '../../privacy/index.js';
 import { openApiParts, parsePort } from '../api-parts.js';
@@ -13,6 +13,7 @@ import { renderTable } from '../output.js';
 import { createProgress } from '../progress.js';
 import { PROJECT_FILE } from '../project.js';
 import { createKeyring, keyringLocation, loadKeyring } from '../keyring-file.js';
+import { render as renderAnalysis } from './exp.js';
 import { initProject } from './init.js';
 
 export interface DemoCommandOptions extends GlobalOptions {
@@ -42,6 +43,8 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions, env: En
   if (!/^sources:/m.test(readFileSync(join(target, PROJECT_FILE), 'utf8'))) appendFileSync(join(target, PROJECT_FILE), DEMO_SOURCES_YAML);
   // And its data-quality checks.
   if (!/^checks:/m.test(readFileSync(join(target, PROJECT_FILE), 'utf8'))) appendFileSync(join(target, PROJECT_FILE), DEMO_CHECKS_YAML);
+  // And its metrics and experiments.
+  if (!/^experiments:/m.test(readFileSync(join(target, PROJECT_FILE), 'utf8'))) appendFileSync(join(target, PROJECT_FILE), DEMO_EXPERIMENTS_YAML);
   // And its models go into models/, so that `ade run` builds them there afterwards (files already there are kept).
   await writeDemoModels(target);
   // The demo is one long process: it profiles its commits itself, in the background as it goes.
@@ -66,6 +69,9 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions, env: En
       seed,
       endDate: DEMO_END_DATE,
       sources: ctx.project.sources,
+      experiments: ctx.project.experiments,
+      metrics: ctx.project.metrics,
+      quality: ctx.quality,
       keyring,
       projectDir: target,
       engineer: { name: 'demo:engineer', role: 'engineer' },
@@ -284,6 +290,13 @@ function render(r: DemoReport, dir: string): string {
     `  change stream: the app's accounts table via Debezium to /v1/cdc/account_changes — ${c.snapshot} snapshot rows, then ${c.created} created, ${c.updated} updated, ${c.deleted} deleted in ${c.requests} shuffled requests (one sent twice)`,
     `  model.account_current: ${c.accounts.toLocaleString('en-US')} accounts, ${c.accounts === c.expected ? pc.green('exactly the source\'s state after its last change') : pc.red(`the source holds ${c.expected}`)}`,
   );
+  out.push('', pc.bold(`Experiments: the app's A/B tests, analysed as the analyst as of ${r.experiments[0]?.asOf.slice(0, 10) ?? 'the end of the data'}`));
+  out.push(
+    `  exposures: ${r.dataset.exposures.toLocaleString('en-US')} 'Experiment Viewed' events in clean.events; checkout_button's green button brought ${r.dataset.experimentOrders} extra orders (the true effect)`,
+  );
+  for (const e of r.experiments) out.push('', renderAnalysis(e));
+  const mismatched = r.experiments.filter((e) => e.srm?.mismatch).map((e) => e.experiment);
+  if (mismatched.length) out.push('', `  ${mismatched.join(', ')}: the sample ratio check failed and opened an alert (${a('ade alerts')}); ${a(`ade exp show ${mismatched[0]}`)} shows the stored analysis`);
   out.push('', pc.bold('Privacy sandbox'), `  as analyst: ${a(r.sandbox.query)} → ${r.sandbox.refused ? pc.green('refused') : pc.red('ALLOWED')}: ${r.sandbox.message}`);
   out.push(
     '',
@@ -298,6 +311,7 @@ function render(r: DemoReport, dir: string): string {
     '  npx ade lineage report.customer_360',
     '  npx ade sql "FROM model.account_current LIMIT 5"   # the app\'s accounts, applied from its change stream',
     '  npx ade check                 # every declared check on the current data',
+    '  npx ade exp list              # the experiments of ade.yaml; ade exp analyze checkout_button',
     '  npx ade quality staged        # writes an error check blocked',
     '  npx ade search "customer null"',
     '  npx ade plan                  # every model is fresh: nothing to build',

@@ -94,6 +94,8 @@ describe('change data capture through ade serve', () => {
       `
 collector:
   flush_interval: 1s
+triggers:
+  on_commit: false          # the test builds with ade run itself; a triggered build at the same time could conflict with it
 sources:
   customers_cdc:
     format: ndjson

@@ -246,7 +246,8 @@ async function staleDist(): Promise<string | undefined> {
   const root = fileURLToPath(new URL('../packages/ade/', import.meta.url));
   for (const entry of await readdir(join(root, 'src'), { recursive: true })) {
     const file = String(entry);
-    if (!file.endsWith('.ts') || file.endsWith('.test.ts') || file.includes('test-support')) continue;
+    // Declaration files (jstat.d.ts) are not compiled to anything.
+    if (!file.endsWith('.ts') || file.endsWith('.d.ts') || file.endsWith('.test.ts') || file.includes('test-support')) continue;
     const built = await stat(join(root, 'dist', file.replace(/\.ts$/, '.js'))).catch(() => undefined);
     if (!built || (await stat(join(root, 'src', file))).mtimeMs > built.mtimeMs) return `src/${file}`;
   }

@@ -282,11 +282,12 @@ async function runPipeline(ctx: IngestFileContext, ws: Workspace, file: InputFil
       const describe = async (all: boolean) =>
         (await ws.all(`DESCRIBE SELECT * FROM ${readFn(sampleFrom, undefined, source, all)}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
       sampled = await describe(false);
-      if (sampleFrom === file && file.format !== 'parquet') {
+      if (sampleFrom.format !== 'parquet') {
         // DuckDB infers types from a sample of records; fields that first appear later would be dropped
-        // without a word, and records over the size limit would pass. One pass over the records checks both.
-        const seen = await unseenFields(ws, file, sampled, pinned ?? [], source);
-        if (seen.biggest > source.maxRecordBytes) {
+        // without a word, and records over the size limit would pass. One pass over the records checks both
+        // (over the records that parsed, when the file has bad ones: the scan already sized every record).
+        const seen = await unseenFields(ws, sampleFrom, sampled, pinned ?? [], source);
+        if (sampleFrom === file && seen.biggest > source.maxRecordBytes) {
           throw new IngestError('ingest.too_big', `${t.fileName}: a record is ${seen.biggest.toLocaleString('en-US')} bytes; the limit is ${source.maxRecordBytes.toLocaleString('en-US')}`);
         }
         if (seen.unknown.length) {

@@ -175,6 +175,22 @@ describe('ingest', () => {
     assert.deepEqual(await rows('SELECT id FROM clean.typed ORDER BY id'), [{ id: 1 }, { id: 5 }]);
   });
 
+  it('should keep fields that first appear past the type sample, in a file with bad lines too', async () => {
+    // DuckDB infers types from the first 20,480 records. A field that appears only after them must still
+    // land, also when a malformed line sends the file down the record-by-record path (a bug once dropped
+    // such fields there without a word: the demo lost its experiments' exposure properties).
+    const records: unknown[] = Array.from({ length: 25_000 }, (_, i) => ({ id: i + 1, properties: { page: 'home' } }));
+    records.push({ id: 25_001, properties: { page: 'checkout', experiment_key: 'green_button', variation: 1 } });
+    for (const bad of [false, true]) {
+      const src = source(bad ? 'late_fields_bad' : 'late_fields');
+      const r = await run(src, [await file(ndjson(bad ? [...records.slice(0, 100), '{"id": 101, "properties": ', ...records.slice(100)] : records))]);
+      assert.equal(r.files[0]!.path, bad ? 'scan' : 'fast');
+      assert.deepEqual([r.rowsWritten, r.quarantined], [25_001, bad ? 1 : 0]);
+      const [late] = await rows(`SELECT properties_experiment_key AS k, properties_variation AS v FROM clean.${src.name} WHERE id = 25001`);
+      assert.deepEqual(late, { k: 'green_button', v: 1 }, `${src.name}: the late fields landed`);
+    }
+  });
+
   it('should pin the schema from the first file, evolve it, or reject new fields', async () => {
     const evolving = source('evolve');
     await run(evolving, [await file(ndjson([{ id: 1, a: 'x' }]))]);

@@ -19,7 +19,7 @@ export interface Assignment {
   readonly variant: string;
   /** Its index in `variants`. */
   readonly variationIndex: number;
-  /** The unit's bucket, `fnv1a32(`${seed}:${unitId}`) / 2^32`, in [0, 1). */
+  /** The unit's bucket, `bucketHash(`${seed}:${unitId}`) / 2^32`, in [0, 1). */
   readonly hashValue: number;
   readonly reason: AssignmentReason;
 }

@@ -48,12 +48,40 @@ export function fnv1a32(text: string): number {
 }
 
 /**
- * `fnv1a32(text) / 2^32`: a deterministic position in [0, 1) (exact in a
+ * MurmurHash3's 32-bit finaliser ("fmix32"): a bijection on 32-bit integers in
+ * which every input bit flips each output bit with probability about ½.
+ * FNV-1a alone does not mix its last bytes into the high bits, so ids that
+ * differ only at the end (`user-1`, `user-2`, …) would land in correlated
+ * buckets; the finaliser removes that.
+ *
+ * @example
+ * fmix32(0);          // 0
+ * fmix32(0xbf9cf968); // always the same 32-bit value
+ */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * The assignment hash: `fmix32(fnv1a32(text))`, an unsigned 32-bit integer
+ * (docs/experiments.md, "The hash").
+ */
+export function bucketHash(text: string): number {
+  return fmix32(fnv1a32(text));
+}
+
+/**
+ * `bucketHash(text) / 2^32`: a deterministic position in [0, 1) (exact in a
  * double, so any other implementation can reproduce it bit for bit).
  *
  * @example
  * hashToUnit('checkout:user-42'); // 0.…, always the same
  */
 export function hashToUnit(text: string): number {
-  return fnv1a32(text) / TWO_POW_32;
+  return bucketHash(text) / TWO_POW_32;
 }

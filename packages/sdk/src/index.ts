@@ -2,7 +2,7 @@
 // tracking through ade's collector. No runtime dependencies; browsers and Node 18+.
 export { SDK_VERSION } from './version.js';
 export { AdeSdkError, type AdeSdkErrorCode } from './errors.js';
-export { fnv1a32, hashToUnit } from './fnv1a.js';
+export { bucketHash, fmix32, fnv1a32, hashToUnit } from './fnv1a.js';
 export {
   compileExperiment,
   variantThresholds,

@@ -1,3 +1,5 @@
+import { assign } from '@ade/sdk';
+
 /**
  * The demo's experiments, as the app runs them: which customers see which
  * variant is decided by the SDK's hashing (docs/experiments.md
@@ -24,12 +26,8 @@ export interface DemoExperiment {
 export const CHECKOUT_BUTTON: DemoExperiment = {
   key: 'checkout_button',
   variants: ['control', 'green_button'],
-  // Not the key: one FNV-1a pass over `seed:<sequential id>` splits the demo's
-  // customer ids 1…N unevenly for many seeds (the key gives 279 of 500 to the
-  // control), which would break this experiment's sample ratio too. This seed
-  // splits ids 1…500, 1…5,000 and 1…50,000 within 0.7σ of even.
-  seed: 'checkout_button-r241',
-  start: '2026-08-01',
+  seed: 'checkout_button',
+  start: '2026-05-01',
 };
 
 /**
@@ -37,7 +35,7 @@ export const CHECKOUT_BUTTON: DemoExperiment = {
  * drop the exposure of the `welcome_series` variant, so that variant is
  * under-counted — a broken sample ratio the analysis flags.
  */
-export const ONBOARDING_EMAIL: DemoExperiment = { key: 'onboarding_email', variants: ['control', 'welcome_series'], seed: 'onboarding_email', start: '2026-08-01' };
+export const ONBOARDING_EMAIL: DemoExperiment = { key: 'onboarding_email', variants: ['control', 'welcome_series'], seed: 'onboarding_email', start: '2026-05-01' };
 
 export const DEMO_EXPERIMENTS: readonly DemoExperiment[] = [CHECKOUT_BUTTON, ONBOARDING_EMAIL];
 
@@ -45,25 +43,15 @@ export const DEMO_EXPERIMENTS: readonly DemoExperiment[] = [CHECKOUT_BUTTON, ONB
  * Chance that an exposed `green_button` customer places one extra completed
  * order within 14 days of the exposure (the built-in effect).
  */
-export const CHECKOUT_EXTRA_ORDER_CHANCE = 0.2;
+export const CHECKOUT_EXTRA_ORDER_CHANCE = 0.3;
 
 /**
  * The variant the SDK assigns `unitId` in a running two-variant experiment
- * with equal weights and full coverage:
- * `fnv1a32(seed + ":" + unitId) / 2^32 < 0.5` → the control. A minimal copy of
- * packages/sdk's `assign` (which ade cannot import), for the generator only.
+ * with equal weights and full coverage: the app's own call, for the generator.
  */
 export function demoVariant(e: DemoExperiment, unitId: string): { readonly variant: string; readonly index: 0 | 1; readonly hashValue: number } {
-  const hashValue = fnv1a32(`${e.seed}:${unitId}`) / 4294967296;
-  const index = hashValue < 0.5 ? 0 : 1;
-  return { variant: e.variants[index], index, hashValue };
-}
-
-/** FNV-1a, 32 bits, over the UTF-8 bytes of `text` (docs/experiments.md "The hash"). */
-function fnv1a32(text: string): number {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(text)) h = Math.imul(h ^ b, 0x01000193);
-  return h >>> 0;
+  const a = assign({ key: e.key, seed: e.seed, status: 'running', variants: e.variants.map((name) => ({ name, weight: 1 })) }, unitId);
+  return { variant: a.variant, index: a.variationIndex === 0 ? 0 : 1, hashValue: a.hashValue };
 }
 
 /**

@@ -43,6 +43,31 @@ export function fnv1a32Sql(text: string): string {
   return `list_reduce(${bytes}, lambda fnv_h, fnv_b: (xor(fnv_h, fnv_b) * CAST(16777619 AS UBIGINT)) & CAST(4294967295 AS UBIGINT), CAST(2166136261 AS UBIGINT))`;
 }
 
+/** `x` (a UBIGINT SQL expression) bound to a lambda parameter, so it is evaluated once. */
+function bind(x: string, name: string, body: string): string {
+  return `list_transform([${x}], lambda ${name}: ${body})[1]`;
+}
+
+/**
+ * A DuckDB expression for MurmurHash3's 32-bit finaliser over the UBIGINT
+ * expression `h` in [0, 2^32): the SDK's `fmix32`. Each multiply of two
+ * values below 2^32 fits a UBIGINT before it is cut back to 32 bits.
+ *
+ * @example
+ * fmix32Sql('CAST(1 AS UBIGINT)'); // evaluates to 1364076727 (0x514e28b7)
+ */
+export function fmix32Sql(h: string): string {
+  const mask = 'CAST(4294967295 AS UBIGINT)';
+  const step1 = bind(h, 'fm_a', `(xor(fm_a, fm_a >> 16) * CAST(2246822507 AS UBIGINT)) & ${mask}`);
+  const step2 = bind(step1, 'fm_b', `(xor(fm_b, fm_b >> 13) * CAST(3266489909 AS UBIGINT)) & ${mask}`);
+  return bind(step2, 'fm_c', 'xor(fm_c, fm_c >> 16)');
+}
+
+/** The assignment hash in SQL, `fmix32(fnv1a32(text))`: the SDK's `bucketHash`. */
+export function bucketHashSql(text: string): string {
+  return fmix32Sql(fnv1a32Sql(text));
+}
+
 /**
  * Each variant's upper bound as an integer hash: `ceil(t × 2^32)` with `t`
  * the SDK's threshold `coverage × (w₀ + … + wᵢ) / Σw` (summed left to right
@@ -83,8 +108,8 @@ export function assignmentSql(spec: AssignmentSpec, from: string, unit: string):
   const ns = spec.namespace;
   const inner = [
     `${unitId} AS unit_id`,
-    `${fnv1a32Sql(`${quoteLiteral(`${seed}:`)} || ${unitId}`)} AS hash`,
-    ...(ns ? [`${fnv1a32Sql(`${quoteLiteral(`${ns.name}__`)} || ${unitId}`)} AS namespace_hash`] : []),
+    `${bucketHashSql(`${quoteLiteral(`${seed}:`)} || ${unitId}`)} AS hash`,
+    ...(ns ? [`${bucketHashSql(`${quoteLiteral(`${ns.name}__`)} || ${unitId}`)} AS namespace_hash`] : []),
   ];
   const thresholds = hashThresholds(
     spec.variants.map((v) => v.weight),

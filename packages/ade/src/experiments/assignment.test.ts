@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Session } from '../engine/index.js';
 import { openTestLake, type TestLake } from '../engine/test-support/test-lake.js';
-import { assignmentSql, fnv1a32Sql, hashThresholds, type AssignmentSpec } from './assignment-sql.js';
+import { assignmentSql, bucketHashSql, fmix32Sql, fnv1a32Sql, hashThresholds, type AssignmentSpec } from './assignment-sql.js';
 
 const N = 1_000_000;
 
@@ -15,9 +15,9 @@ const N = 1_000_000;
  */
 interface Sdk {
   assign(experiment: object, unitId: string): { inExperiment: boolean; variant: string; variationIndex: number; hashValue: number };
-  fnv1a32(text: string): number;
+  bucketHash(text: string): number;
 }
-const { assign, fnv1a32 } = (await import(new URL('../../../sdk/src/index.ts', import.meta.url).href)) as Sdk;
+const { assign, bucketHash } = (await import(new URL('../../../sdk/src/index.ts', import.meta.url).href)) as Sdk;
 
 /** A million ids: plain, hex, multi-byte UTF-8 (2, 3 and 4 bytes) and bare numbers. */
 const IDS = `(SELECT CASE range % 4
@@ -61,6 +61,14 @@ describe('assignment in SQL and in the SDK', () => {
     );
   });
 
+  it('should compute the known bucket hashes (the MurmurHash3 finaliser over FNV-1a) in SQL', async () => {
+    const r = await session.query(
+      `SELECT ${fmix32Sql('CAST(0 AS UBIGINT)')} AS z, ${fmix32Sql('CAST(1 AS UBIGINT)')} AS o, ${fmix32Sql('CAST(4294967295 AS UBIGINT)')} AS m, ${bucketHashSql(`'foobar'`)} AS f, ${bucketHashSql(`'é€😀'`)} AS u`,
+    );
+    // fmix32(0xffffffff) computed with Python integers, as the SDK's test documents.
+    assert.deepEqual(Object.values(r.rows[0]!).map(Number), [0, 0x514e28b7, 0x81f16f39, 0x0c0da6dc, 0xf0d630c0]);
+  });
+
   it('should agree with the SDK on the hash and the variant of 1,000,000 ids', async (t) => {
     const started = performance.now();
     let rows = 0;
@@ -74,7 +82,7 @@ describe('assignment in SQL and in the SDK', () => {
         const a = assign(experiment, unit);
         const sqlIndex = row.variation_index === null ? null : Number(row.variation_index);
         const same =
-          Number(row.hash) === fnv1a32(`${spec.seed}:${unit}`) &&
+          Number(row.hash) === bucketHash(`${spec.seed}:${unit}`) &&
           row.hash_value === a.hashValue &&
           sqlIndex === (a.inExperiment ? a.variationIndex : null) &&
           row.variant === (a.inExperiment ? a.variant : null);

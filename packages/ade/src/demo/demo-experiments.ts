@@ -43,7 +43,7 @@ export const DEMO_EXPERIMENTS: readonly DemoExperiment[] = [CHECKOUT_BUTTON, ONB
  * Chance that an exposed `green_button` customer places one extra completed
  * order within 14 days of the exposure (the built-in effect).
  */
-export const CHECKOUT_EXTRA_ORDER_CHANCE = 0.3;
+export const CHECKOUT_EXTRA_ORDER_CHANCE = 0.25;
 
 /**
  * The variant the SDK assigns `unitId` in a running two-variant experiment

@@ -10,6 +10,7 @@ import { AuthError, cachedAuthenticator, type AuthCacheOptions } from './api-tok
 import type { Collector } from '../collector/collector.js';
 import { MAX_REQUEST_BYTES, normalizeSegmentBatch, normalizeSegmentEvent, parseEventList, SEGMENT_TYPES, type SerializedEvent } from '../collector/segment-spec.js';
 import { registerCdcRoutes } from './cdc-routes.js';
+import { browserCollectorPath, registerCollectorCors } from './collector-cors.js';
 import { clientErrorHandler } from './client-errors.js';
 import { httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
@@ -71,6 +72,8 @@ export interface ApiServerDeps {
   readonly authCache?: Partial<AuthCacheOptions>;
   /** The worker processes POST /v1/query runs in (size, memory limit, timeout…; see `QueryPoolConfig`); started with the first query, stopped when the server closes. */
   readonly queryWorkers?: Partial<QueryPoolConfig>;
+  /** Origins whose pages may send events to the collector from a browser (`*`: any); none by default. See `registerCollectorCors`. */
+  readonly collectorOrigins?: readonly string[];
   /** The project's experiments and metrics (ade.yaml): /v1/experiments. */
   readonly experiments?: { readonly experiments: readonly ExperimentConfig[]; readonly metrics: readonly MetricConfig[] };
 }
@@ -126,6 +129,8 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   app.addHook('onRequest', async (request: Authed, reply) => {
     const path = request.url.split('?')[0]!;
     if (open.has(path)) return;
+    // A browser's CORS preflight carries no credentials; registerCollectorCors answers it.
+    if (request.method === 'OPTIONS' && browserCollectorPath(path)) return;
     const collecting = collectorPath(path);
     request.principal = await authenticate(request.headers.authorization, collecting ? 'ingest' : 'api');
     // Last use is recorded at most once a minute per token, so requests do not each take the catalog's write lock.
@@ -237,6 +242,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     }
     app.post('/v1/batch', { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => accept(request, normalizeSegmentBatch(request.body, new Date())));
     registerCdcRoutes(app, { collector, lake });
+    if (deps.collectorOrigins?.length) registerCollectorCors(app, deps.collectorOrigins);
     app.post('/v1/events/:stream', { bodyLimit: MAX_REQUEST_BYTES }, async (request: Authed) => {
       const stream = (request.params as { stream: string }).stream;
       if (stream !== request.principal!.source) throw new PermissionError(`this write key sends to ${request.principal!.source}, not ${stream}`);

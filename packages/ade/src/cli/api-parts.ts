@@ -53,6 +53,7 @@ export async function openApiParts(ctx: CommandContext, opts: ApiPartsOptions): 
     version: opts.version,
     project: { dir: ctx.project.dir, timeColumns: sourceTimeColumns(ctx.project.sources) },
     experiments: { experiments: ctx.project.experiments, metrics: ctx.project.metrics },
+    collectorOrigins: ctx.project.collector.allowedOrigins,
     onError: (e, request) => opts.log(`error in ${request}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
   });
   return {

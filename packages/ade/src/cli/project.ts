@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import { parseDocument, YAMLParseError } from 'yaml';
+import { parseAllowedOrigins } from '../api/collector-cors.js';
 import type { CatalogConfig } from '../catalog/index.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/index.js';
 import { AdeError, isRole, parseDuration, parseSize, ROLES, ValidationError, type Role } from '../kernel/index.js';
@@ -45,7 +46,7 @@ export interface Project {
     readonly queryWorkers: { readonly size?: number; readonly memoryLimit?: string; readonly timeoutMs?: number; readonly maxQueued?: number };
   };
   /** `collector:`: the event collector's buffer (Firehose-style buffering hints) and its disk budget. */
-  readonly collector: { readonly dir: string; readonly flushIntervalMs: number; readonly flushBytes: number; readonly maxBytes: number };
+  readonly collector: { readonly dir: string; readonly flushIntervalMs: number; readonly flushBytes: number; readonly maxBytes: number; readonly allowedOrigins: readonly string[] };
   /** `schedules:`: cron jobs `ade serve` runs (model builds, source ingests); empty when none. */
   readonly schedules: readonly ScheduleConfig[];
   /** `metrics:`: metrics defined in SQL over lake tables, for experiments. */
@@ -225,12 +226,14 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
   };
 
   const collectorCfg = section('collector');
-  for (const k of Object.keys(collectorCfg)) if (!['dir', 'flush_interval', 'flush_size', 'max_disk'].includes(k)) fail(`collector.${k}`, 'unknown key', 'collector has dir, flush_interval, flush_size and max_disk');
+  for (const k of Object.keys(collectorCfg)) if (!['dir', 'flush_interval', 'flush_size', 'max_disk', 'allowed_origins'].includes(k)) fail(`collector.${k}`, 'unknown key', 'collector has dir, flush_interval, flush_size, max_disk and allowed_origins');
   const collector = {
     dir: rel(str(collectorCfg, 'collector', 'dir', '.ade/collector')),
     flushIntervalMs: parseDuration(str(collectorCfg, 'collector', 'flush_interval', '5s'), 'collector.flush_interval'),
     flushBytes: parseSize(str(collectorCfg, 'collector', 'flush_size', '8MB'), 'collector.flush_size'),
     maxBytes: parseSize(str(collectorCfg, 'collector', 'max_disk', '1GB'), 'collector.max_disk'),
+    // Pages anywhere may send events from a browser unless the project lists its origins (write keys are public there anyway).
+    allowedOrigins: parseAllowedOrigins(collectorCfg.allowed_origins ?? ['*'], 'collector.allowed_origins'),
   };
 
   const qualityCfg = section('quality');

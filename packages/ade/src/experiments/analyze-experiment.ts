@@ -3,6 +3,7 @@ import { AdeError, formatTableRef, messageOf, uuidv7, type Principal } from '../
 import type { Lake } from '../lake/index.js';
 import type { QualityService } from '../quality/quality-service.js';
 import type { ExperimentConfig, MetricConfig } from './experiment-config.js';
+import { unmappedExposuresSql } from './exposure-rows-sql.js';
 import { analysisSql, exposureCountsSql, metricSumsSql, toVariantSums, type AnalysisSums, type VariantSums } from './metric-sql.js';
 import {
   adjustPValues,
@@ -59,6 +60,8 @@ export interface ExperimentAnalysis {
   readonly units: readonly { readonly variant: string; readonly units: number }[];
   /** Units seen in more than one variant, left out of every metric. */
   readonly multipleExposures: number;
+  /** Exposures imported from another tool (or mapped by `import.variants`): rows whose variant id maps to no variant, left out — their units and up to 10 of the ids. */
+  readonly unmappedExposures?: { readonly rows: number; readonly units: number; readonly variantIds: readonly string[] };
   readonly srm: SrmResult | null;
   readonly correction: Correction;
   readonly metrics: readonly MetricAnalysis[];
@@ -115,6 +118,14 @@ export async function analyzeExperiment(
     const counts = all ? all.units.map((u) => ({ variant: u.variant, units: u.units })) : (await session.query(exposureCountsSql(experiment, asOf))).rows;
     const units = experiment.variants.map((v) => ({ variant: v.name, units: Number(counts.find((r) => r.variant === v.name)?.units ?? 0) }));
     const multipleExposures = all ? all.multipleExposures : Number(counts.find((r) => r.variant === null)?.units ?? 0);
+    // Imported exposures: one more scan of them, for the rows whose variant id names no variant.
+    const unmappedSql = unmappedExposuresSql(experiment, asOf);
+    const unmapped = unmappedSql === undefined ? undefined : (await session.query(unmappedSql)).rows[0];
+    const unmappedExposures = unmapped && {
+      rows: Number(unmapped.unmapped_rows ?? 0),
+      units: Number(unmapped.unmapped_units ?? 0),
+      variantIds: ((unmapped.variant_ids as unknown[] | null) ?? []).map(String),
+    };
     const srm = units.some((u) => u.units > 0)
       ? sampleRatioMismatch(
           units.map((u) => u.units),
@@ -132,7 +143,7 @@ export async function analyzeExperiment(
         analysed.push({ metric: metric.name, type: metric.type, role, higherIsBetter: metric.higherIsBetter, variants: [], comparisons: [], error: err });
       }
     }
-    analysis = { experiment: experiment.key, asOf: asOf.toISOString(), configHash, control, units, multipleExposures, srm, correction, metrics: correct(analysed, correction) };
+    analysis = { experiment: experiment.key, asOf: asOf.toISOString(), configHash, control, units, multipleExposures, ...(unmappedExposures ? { unmappedExposures } : {}), srm, correction, metrics: correct(analysed, correction) };
   } finally {
     await session.close();
   }

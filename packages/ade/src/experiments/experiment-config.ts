@@ -49,15 +49,40 @@ export interface VariantConfig {
   readonly weight: number;
 }
 
-/** Where an experiment's exposures are: one row per exposure event. */
+/**
+ * Which tool wrote an exposure table, and so how its rows read
+ * (exposure-rows-sql.ts): `ade` — a unit, a variant name and a time per row
+ * (the SDK's `Experiment Viewed` events); `firebase` — a GA4 BigQuery export's
+ * events, the variant index in user property `firebase_exp_<id>`;
+ * `growthbook` — `experiment_viewed` rows of GrowthBook's tracking callback;
+ * `optimizely` — Enriched Event Export decisions.
+ */
+export type ExposureFormat = 'ade' | 'firebase' | 'growthbook' | 'optimizely';
+export const EXPOSURE_FORMATS: readonly ExposureFormat[] = ['ade', 'firebase', 'growthbook', 'optimizely'];
+
+/** Where an experiment's exposures are: one row per exposure event. Column names default by format (parse-experiments.ts). */
 export interface ExposureSource {
+  /** Undefined: `ade`. */
+  readonly format?: ExposureFormat;
   readonly table: TableRef;
   readonly unit: string;
+  /** Column holding the variant (firebase: the user-properties list holding `firebase_exp_<id>`). */
   readonly variant: string;
+  /** Column with the exposure time (imported formats: a timestamp, ISO text, or epoch seconds, milliseconds or microseconds). */
   readonly time: string;
   /** Column holding the experiment key (rows of other experiments are ignored); undefined: the table holds only this experiment. */
   readonly key?: string;
+  /** optimizely: boolean column marking holdback decisions, which are left out. */
+  readonly holdback?: string;
   readonly where?: string;
+}
+
+/** How an experiment is named in the tool that ran it (ade.yaml `import:`). */
+export interface ExperimentImport {
+  /** The tool's experiment id: Firebase's experiment number, GrowthBook's experiment key, Optimizely's experiment id (required for those formats; `ade`: the value of the key column, default the experiment's key). */
+  readonly id?: string;
+  /** The tool's variant id → ade variant name; undefined: by index (`0` is the first variant; growthbook also by name). */
+  readonly variants?: Readonly<Record<string, string>>;
 }
 
 /** An A/B/n experiment (ade.yaml `experiments:`). */
@@ -77,6 +102,8 @@ export interface ExperimentConfig {
   readonly start?: Date;
   readonly stop?: Date;
   readonly exposures: ExposureSource;
+  /** The experiment in the tool its exposures come from; required for imported formats. */
+  readonly import?: ExperimentImport;
   readonly metrics: { readonly primary: readonly string[]; readonly secondary: readonly string[]; readonly guardrails: readonly string[] };
   /** Minimum detectable effect (relative, e.g. 0.02 for 2%), for power. */
   readonly mde?: number;

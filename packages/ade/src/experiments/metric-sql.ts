@@ -1,5 +1,6 @@
 import { quoteIdent, quoteLiteral, type TableRef } from '../kernel/index.js';
-import type { ExperimentConfig, ExposureSource, MetricConfig, MetricSource } from './experiment-config.js';
+import type { ExperimentConfig, MetricConfig, MetricSource } from './experiment-config.js';
+import { exposureRowsSql } from './exposure-rows-sql.js';
 
 const table = (t: TableRef) => `${quoteIdent(t.zone)}.${quoteIdent(t.name)}`;
 const ts = (d: Date) => `TIMESTAMP ${quoteLiteral(d.toISOString().replace('T', ' ').replace('Z', ''))}`;
@@ -14,22 +15,12 @@ const interval = (ms: number) => `INTERVAL ${Math.round(ms / 1000)} SECOND`;
  * unit, and integers compared rather than strings.)
  */
 export function unitsSql(experiment: ExperimentConfig, asOf: Date): string {
-  const e: ExposureSource = experiment.exposures;
-  const conditions = [
-    `${quoteIdent(e.time)} < ${ts(asOf)}`,
-    `${quoteIdent(e.unit)} IS NOT NULL`,
-    `${quoteIdent(e.variant)} IS NOT NULL`,
-    ...(e.key ? [`CAST(${quoteIdent(e.key)} AS VARCHAR) = ${quoteLiteral(experiment.key)}`] : []),
-    ...(experiment.start ? [`${quoteIdent(e.time)} >= ${ts(experiment.start)}`] : []),
-    ...(experiment.stop ? [`${quoteIdent(e.time)} < ${ts(experiment.stop)}`] : []),
-    ...(e.where ? [`(${e.where})`] : []),
-  ];
-  return `SELECT CAST(${quoteIdent(e.unit)} AS VARCHAR) AS unit_id,
-       any_value(CAST(${quoteIdent(e.variant)} AS VARCHAR)) AS variant,
-       min(hash(CAST(${quoteIdent(e.variant)} AS VARCHAR))) = max(hash(CAST(${quoteIdent(e.variant)} AS VARCHAR))) AS single_variant,
-       CAST(min(${quoteIdent(e.time)}) AS TIMESTAMP) AS exposed_at
-  FROM ${table(e.table)}
- WHERE ${conditions.join('\n   AND ')}
+  // The rows come filtered and mapped to ade's variant names, whatever tool wrote them (exposure-rows-sql.ts).
+  return `SELECT unit_id,
+       any_value(variant) AS variant,
+       min(hash(variant)) = max(hash(variant)) AS single_variant,
+       min(exposed_at) AS exposed_at
+  FROM (${exposureRowsSql(experiment, asOf)}) AS _exposures
  GROUP BY 1`;
 }
 

@@ -45,14 +45,16 @@ function withProject<T>(lines: string[], fn: (dir: string) => T): T {
   }
 }
 
-function failsAt(lines: string[], line: number, message: RegExp): void {
+/** `line` undefined: a missing key, reported by its path alone. */
+function failsAt(lines: string[], line: number | undefined, message: RegExp, hint?: RegExp): void {
   withProject(lines, (dir) =>
     assert.throws(
       () => loadProject(dir, {}),
-      (e: Error & { code?: string }) => {
+      (e: Error & { code?: string; hint?: string }) => {
         assert.equal(e.code, 'config.invalid');
-        assert.ok(e.message.startsWith(`${join(dir, 'ade.yaml')}:${line}: `), e.message);
+        assert.ok(e.message.startsWith(`${join(dir, 'ade.yaml')}${line === undefined ? '' : `:${line}`}: `), e.message);
         assert.match(e.message, message);
+        if (hint) assert.match(e.hint ?? '', hint);
         return true;
       },
     ),
@@ -114,5 +116,65 @@ describe('experiments and metrics in ade.yaml', () => {
     failsAt([...HEAD, 'metrics:', '  m:', '    table: a.b', '    unit: c', '    time: t', '    where: x = 1; DROP TABLE y'], HEAD.length + 6, /one SQL expression/);
     failsAt([...HEAD, 'metrics:', '  m:', '    table: a.b', '    unit: c', '    time: t', '    window: soon'], HEAD.length + 6, /"soon" is not a duration/);
     failsAt([...HEAD, 'experiments:', '  e:', '    variants: [a, b]'], HEAD.length + 3, /exposures: is required/);
+  });
+
+  it("should read exposures imported from Firebase, GrowthBook and Optimizely with each tool's column names", () => {
+    const yaml = [
+      ...HEAD,
+      ...METRICS,
+      'exposures: { format: firebase, table: clean.ga4_events }',
+      'experiments:',
+      '  onboarding:',
+      '    variants: [control, short]',
+      '    import: { id: 12 }',
+      '    metrics: { primary: [purchased] }',
+      '  checkout:',
+      '    variants: [control, green]',
+      '    exposures: { format: growthbook, table: clean.experiment_viewed, unit: anonymous_id }',
+      '    import: { id: checkout-button }',
+      '    metrics: { primary: [purchased] }',
+      '  pricing:',
+      '    variants: [control, cheaper]',
+      '    exposures: { format: optimizely, table: clean.decisions, time: decision_timestamp }',
+      '    import:',
+      '      id: "20123456789"',
+      '      variants: { "20111111111": control, 20122222222: cheaper }',
+      '    metrics: { primary: [purchased] }',
+      '  own:',
+      '    variants: [control, green]',
+      '    exposures: { table: clean.app, unit: user_id, variant: v, time: ts }',
+      '    metrics: { primary: [purchased] }',
+    ];
+    withProject(yaml, (dir) => {
+      const [firebase, growthbook, optimizely, own] = loadProject(dir, {}).experiments;
+      assert.deepEqual(firebase!.exposures, { format: 'firebase', table: { zone: 'clean', name: 'ga4_events' }, unit: 'user_pseudo_id', variant: 'user_properties', time: 'event_timestamp' });
+      assert.deepEqual(firebase!.import, { id: '12' });
+      assert.deepEqual(growthbook!.exposures, { format: 'growthbook', table: { zone: 'clean', name: 'experiment_viewed' }, unit: 'anonymous_id', variant: 'variation_id', time: 'timestamp', key: 'experiment_id' });
+      assert.deepEqual(growthbook!.import, { id: 'checkout-button' });
+      assert.deepEqual(optimizely!.exposures, {
+        format: 'optimizely',
+        table: { zone: 'clean', name: 'decisions' },
+        unit: 'visitor_id',
+        variant: 'variation_id',
+        time: 'decision_timestamp',
+        key: 'experiment_id',
+        holdback: 'is_holdback',
+      });
+      assert.deepEqual(optimizely!.import, { id: '20123456789', variants: { '20111111111': 'control', '20122222222': 'cheaper' } });
+      assert.equal(own!.exposures.format, undefined, 'ade exposures read as before');
+      assert.equal(own!.import, undefined);
+    });
+  });
+
+  it('should ask an imported experiment for its id in the tool, and check the variant map', () => {
+    const exp = (exposures: string, ...body: string[]) => [...HEAD, ...METRICS, `exposures: ${exposures}`, 'experiments:', '  checkout:', '    variants: [control, green]', '    metrics: { primary: [purchased] }', ...body];
+    const line = HEAD.length + METRICS.length + 3;
+    failsAt(exp('{ format: firebase, table: clean.ga4_events }'), undefined, /experiments\.checkout\.import\.id: firebase exposures need the experiment's id in firebase/, /import: \{ id: 12 \}.*firebase_exp_12/);
+    failsAt(exp('{ format: growthbook, table: clean.viewed }', '    import: { variants: { "0": control } }'), undefined, /experiments\.checkout\.import\.id: growthbook exposures need the experiment's id/, /experiment_id/);
+    failsAt(exp('{ format: optimizely, table: clean.decisions }', '    import: { id: 9001 }'), undefined, /experiments\.checkout\.import\.variants: optimizely exposures need the variation ids mapped/);
+    failsAt(exp('{ format: optimizely, table: clean.decisions }', '    import: { id: 9001, variants: { "7001": control, "7002": blue } }'), line + 3, /import\.variants\.7002: "blue" is not a variant of this experiment/, /variants: control, green/);
+    failsAt(exp('{ format: amplitude, table: clean.decisions }'), HEAD.length + METRICS.length + 1, /exposures\.format: unknown exposure format "amplitude"/, /formats are ade, firebase, growthbook, optimizely/);
+    failsAt(exp('{ format: firebase, table: clean.ga4_events, key: experiment_id }', '    import: { id: 12 }'), HEAD.length + METRICS.length + 1, /exposures\.key: firebase exposures find the experiment by its user property/);
+    failsAt(exp('{ format: growthbook, table: clean.viewed }', '    import: { id: x, experiment: y }'), line + 3, /import\.experiment: unknown key/);
   });
 });

@@ -2,9 +2,12 @@ import { isValidName, parseDuration, parseTableRef, type TableRef } from '../ker
 import type { ConfigFail } from '../ingest/parse-sources.js';
 import {
   EXPERIMENT_STATUSES,
+  EXPOSURE_FORMATS,
   METRIC_TYPES,
   type ExperimentConfig,
+  type ExperimentImport,
   type ExperimentStatus,
+  type ExposureFormat,
   type ExposureSource,
   type MetricConfig,
   type MetricSource,
@@ -17,8 +20,25 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 const METRIC_KEYS = ['type', 'description', 'table', 'unit', 'time', 'value', 'where', 'numerator', 'denominator', 'quantile', 'window', 'covariate', 'higher_is_better'];
 const SOURCE_KEYS = ['table', 'unit', 'time', 'value', 'where'];
-const EXPERIMENT_KEYS = ['hypothesis', 'owner', 'status', 'variants', 'coverage', 'seed', 'namespace', 'targeting', 'start', 'stop', 'exposures', 'metrics', 'mde', 'alpha'];
-const EXPOSURE_KEYS = ['table', 'unit', 'variant', 'time', 'key', 'where'];
+const EXPERIMENT_KEYS = ['hypothesis', 'owner', 'status', 'variants', 'coverage', 'seed', 'namespace', 'targeting', 'start', 'stop', 'exposures', 'import', 'metrics', 'mde', 'alpha'];
+const EXPOSURE_KEYS = ['format', 'table', 'unit', 'variant', 'time', 'key', 'holdback', 'where'];
+const IMPORT_KEYS = ['id', 'variants'];
+
+/** The columns each tool's export has, used where ade.yaml names none. */
+const EXPOSURE_DEFAULTS: Readonly<Record<Exclude<ExposureFormat, 'ade'>, { unit: string; variant: string; time: string; key?: string; holdback?: string }>> = {
+  // GA4's BigQuery export of a Firebase app: the variant is in user property firebase_exp_<id> of the user_properties list.
+  firebase: { unit: 'user_pseudo_id', variant: 'user_properties', time: 'event_timestamp' },
+  // GrowthBook's trackingCallback into an `experiment_viewed` table.
+  growthbook: { unit: 'user_id', variant: 'variation_id', time: 'timestamp', key: 'experiment_id' },
+  // Optimizely's Enriched Event Export, `decisions`.
+  optimizely: { unit: 'visitor_id', variant: 'variation_id', time: 'timestamp', key: 'experiment_id', holdback: 'is_holdback' },
+};
+/** What `import:` looks like for each tool, for hints. */
+const IMPORT_EXAMPLES: Readonly<Record<Exclude<ExposureFormat, 'ade'>, string>> = {
+  firebase: 'import: { id: 12 } for the Firebase experiment whose exposed users carry user property firebase_exp_12',
+  growthbook: 'import: { id: checkout-button }: the experiment key GrowthBook reports as experiment_id',
+  optimizely: 'import: { id: "20123456789", variants: { "20111111111": control, "20122222222": green } }: Optimizely\'s experiment id, and its variation ids → ade variants',
+};
 const METRIC_EXAMPLE = 'e.g. purchases: { type: binomial, table: model.order_f, unit: customer_id, time: ordered_at, window: 7d }';
 const EXPERIMENT_EXAMPLE = 'e.g. checkout_button: { status: running, variants: [control, green], metrics: { primary: [purchases] } }';
 
@@ -91,17 +111,56 @@ function parseSource(raw: unknown, at: string, fail: ConfigFail): MetricSource {
 }
 
 function parseExposures(raw: unknown, at: string, fail: ConfigFail): ExposureSource {
-  if (!isObj(raw)) fail(at, 'must be a mapping: table, unit, variant, time, key, where', '{ table: clean.app_events, unit: user_id, variant: properties_variation_id, time: timestamp, key: properties_experiment_key }');
+  if (!isObj(raw)) fail(at, 'must be a mapping: format, table, unit, variant, time, key, where', '{ table: clean.app_events, unit: user_id, variant: properties_variation_id, time: timestamp, key: properties_experiment_key }');
   const s = raw as Obj;
   for (const k of Object.keys(s)) if (!EXPOSURE_KEYS.includes(k)) fail(`${at}.${k}`, 'unknown key', `exposures have ${EXPOSURE_KEYS.join(', ')}`);
+  const format = (s.format ?? 'ade') as ExposureFormat;
+  if (!EXPOSURE_FORMATS.includes(format)) fail(`${at}.format`, `unknown exposure format ${JSON.stringify(s.format)}`, `formats are ${EXPOSURE_FORMATS.join(', ')}`);
+  const given = (k: string) => s[k] !== undefined && s[k] !== null;
+  if (format === 'firebase' && given('key')) fail(`${at}.key`, 'firebase exposures find the experiment by its user property firebase_exp_<id>, not a key column', "set the experiment's import: { id: <n> }");
+  if (format === 'firebase' && given('holdback')) fail(`${at}.holdback`, 'firebase exposures have no holdback column');
+  const defaults = format === 'ade' ? undefined : EXPOSURE_DEFAULTS[format];
+  const col = (k: 'unit' | 'variant' | 'time') => column(given(k) ? s[k] : defaults?.[k], `${at}.${k}`, fail);
+  const key = given('key') ? column(s.key, `${at}.key`, fail) : defaults?.key;
+  const holdback = given('holdback') ? column(s.holdback, `${at}.holdback`, fail) : defaults?.holdback;
   return {
+    ...(format === 'ade' ? {} : { format }),
     table: table(s.table, `${at}.table`, fail),
-    unit: column(s.unit, `${at}.unit`, fail),
-    variant: column(s.variant, `${at}.variant`, fail),
-    time: column(s.time, `${at}.time`, fail),
-    ...(s.key === undefined || s.key === null ? {} : { key: column(s.key, `${at}.key`, fail) }),
-    ...(s.where === undefined || s.where === null ? {} : { where: sqlText(s.where, `${at}.where`, fail) }),
+    unit: col('unit'),
+    variant: col('variant'),
+    time: col('time'),
+    ...(key === undefined ? {} : { key }),
+    ...(holdback === undefined ? {} : { holdback }),
+    ...(given('where') ? { where: sqlText(s.where, `${at}.where`, fail) } : {}),
   };
+}
+
+/** `import: { id, variants }`: the experiment in the tool its exposures come from; imported formats need the id, optimizely the variant map. */
+function parseImport(raw: unknown, exposures: ExposureSource, variants: readonly VariantConfig[], at: string, fail: ConfigFail): ExperimentImport | undefined {
+  const format = exposures.format ?? 'ade';
+  const example = format === 'ade' ? 'import: { id: <the key in the exposures\' key column>, variants: { <id>: <variant> } }' : IMPORT_EXAMPLES[format];
+  if (raw === undefined || raw === null) {
+    if (format !== 'ade') fail(`${at}.id`, `${format} exposures need the experiment's id in ${format}`, example);
+    return undefined;
+  }
+  if (!isObj(raw)) fail(at, 'must be a mapping: id, variants', example);
+  const m = raw as Obj;
+  for (const k of Object.keys(m)) if (!IMPORT_KEYS.includes(k)) fail(`${at}.${k}`, 'unknown key', `import has ${IMPORT_KEYS.join(' and ')}`);
+  const id = typeof m.id === 'string' || typeof m.id === 'number' ? String(m.id).trim() : '';
+  if (!id && (format !== 'ade' || m.id !== undefined)) fail(`${at}.id`, m.id === undefined ? `${format} exposures need the experiment's id in ${format}` : 'must be a string or number', example);
+  let map: Record<string, string> | undefined;
+  if (m.variants !== undefined && m.variants !== null) {
+    if (!isObj(m.variants) || Object.keys(m.variants).length === 0) fail(`${at}.variants`, "must map the tool's variant ids to variant names", example);
+    const names = variants.map((v) => v.name);
+    map = {};
+    for (const [from, to] of Object.entries(m.variants as Obj)) {
+      if (typeof to !== 'string' || !names.includes(to)) fail(`${at}.variants.${from}`, `${JSON.stringify(to ?? null)} is not a variant of this experiment`, `variants: ${names.join(', ')}`);
+      map[from] = to as string;
+    }
+  } else if (format === 'optimizely') {
+    fail(`${at}.variants`, "optimizely exposures need the variation ids mapped to variants (Optimizely's ids are numbers, not names)", example);
+  }
+  return { ...(id ? { id } : {}), ...(map ? { variants: map } : {}) };
 }
 
 function parseExperiment(key: string, raw: unknown, metrics: ReadonlySet<string>, fallback: ExposureSource | undefined, fail: ConfigFail): ExperimentConfig {
@@ -114,6 +173,8 @@ function parseExperiment(key: string, raw: unknown, metrics: ReadonlySet<string>
   if (!EXPERIMENT_STATUSES.includes(status)) fail(`${at}.status`, `unknown status ${JSON.stringify(e.status)}`, `statuses are ${EXPERIMENT_STATUSES.join(', ')}`);
   const exposures = e.exposures === undefined ? fallback : parseExposures(e.exposures, `${at}.exposures`, fail);
   if (!exposures) fail(at, 'exposures: is required (or a top-level exposures: for every experiment)', 'exposures: { table: clean.app_events, unit: user_id, variant: properties_variation_id, time: timestamp, key: properties_experiment_key }');
+  const variants = parseVariants(e.variants, `${at}.variants`, fail);
+  const imported = parseImport(e.import, exposures!, variants, `${at}.import`, fail);
   const lists = isObj(e.metrics) ? (e.metrics as Obj) : e.metrics === undefined ? {} : fail(`${at}.metrics`, 'must be a mapping: primary, secondary, guardrails', 'metrics: { primary: [purchases], guardrails: [refunds] }');
   for (const k of Object.keys(lists)) if (!['primary', 'secondary', 'guardrails'].includes(k)) fail(`${at}.metrics.${k}`, 'unknown key', 'metrics has primary, secondary and guardrails');
   const metricList = (k: string): string[] => {
@@ -136,7 +197,7 @@ function parseExperiment(key: string, raw: unknown, metrics: ReadonlySet<string>
     status,
     ...(typeof e.hypothesis === 'string' ? { hypothesis: e.hypothesis } : {}),
     ...(typeof e.owner === 'string' ? { owner: e.owner } : {}),
-    variants: parseVariants(e.variants, `${at}.variants`, fail),
+    variants,
     coverage,
     seed: e.seed === undefined ? key : String(e.seed),
     ...(e.namespace === undefined ? {} : { namespace: parseNamespace(e.namespace, `${at}.namespace`, fail) }),
@@ -144,6 +205,7 @@ function parseExperiment(key: string, raw: unknown, metrics: ReadonlySet<string>
     ...(e.start === undefined ? {} : { start: date(e.start, `${at}.start`, fail) }),
     ...(e.stop === undefined ? {} : { stop: date(e.stop, `${at}.stop`, fail) }),
     exposures: exposures!,
+    ...(imported ? { import: imported } : {}),
     metrics: { primary, secondary: metricList('secondary'), guardrails: metricList('guardrails') },
     ...(e.mde === undefined ? {} : { mde: num(e.mde, `${at}.mde`, fail, 0, 10) }),
     alpha,

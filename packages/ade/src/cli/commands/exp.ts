@@ -64,7 +64,7 @@ function describe(e: ExperimentConfig): string {
     pc.bold(`${e.key} (${e.status})`) + (e.owner ? ` — owner ${e.owner}` : ''),
     ...(e.hypothesis ? [`  hypothesis: ${e.hypothesis}`] : []),
     `  variants: ${e.variants.map((v) => `${v.name} ${((v.weight / total) * 100).toFixed(0)}%`).join(', ')}; coverage ${(e.coverage * 100).toFixed(0)}%; seed ${e.seed}${e.namespace ? `; namespace ${e.namespace.name} [${e.namespace.range.join(', ')})` : ''}`,
-    `  exposures: ${formatTableRef(e.exposures.table)} (unit ${e.exposures.unit}, variant ${e.exposures.variant})`,
+    `  exposures: ${formatTableRef(e.exposures.table)} (${e.exposures.format && e.exposures.format !== 'ade' ? `${e.exposures.format}${e.import?.id ? ` experiment ${e.import.id}` : ''}; ` : ''}unit ${e.exposures.unit}, variant ${e.exposures.variant})`,
     `  metrics: primary ${e.metrics.primary.join(', ')}${e.metrics.secondary.length ? `; secondary ${e.metrics.secondary.join(', ')}` : ''}${e.metrics.guardrails.length ? `; guardrails ${e.metrics.guardrails.join(', ')}` : ''}`,
   ].join('\n');
 }
@@ -84,6 +84,14 @@ export function render(a: ExperimentAnalysis): string {
       ? `  sample ratio: ${srm.mismatch ? pc.red(`MISMATCH (p ${srm.pValue.toExponential(2)}) — do not trust these results`) : pc.green(`ok (p ${srm.pValue.toFixed(3)})`)}`
       : '  sample ratio: no exposures yet',
   );
+  const unmapped = a.unmappedExposures;
+  if (unmapped?.rows) {
+    out.push(
+      pc.yellow(
+        `  unmapped: ${unmapped.rows.toLocaleString('en-US')} exposures (${unmapped.units.toLocaleString('en-US')} units) with variant ids that name no variant: ${unmapped.variantIds.join(', ')} — left out; map them in the experiment's import.variants`,
+      ),
+    );
+  }
   for (const m of a.metrics) out.push('', renderMetric(m, a.control));
   out.push('', pc.dim(`p (adj): ${a.correction} across every variant × metric; CI: 95% unless alpha says otherwise; the sequential interval stays valid however often you look.`));
   return out.join('\n');

@@ -197,7 +197,8 @@ describe('ade demo', () => {
       assert.ok(Math.abs(byCountry - revenue) < 0.05, `${byCountry} vs ${revenue}`);
       const tables = json<any[]>(run(project, '--json', 'tables')).map((t) => t.table);
       const models = ['model.account_current', 'model.customer_d', 'model.event_f', 'model.order_f', 'model.order_item_f', 'model.product_d', 'model.session_day_d', 'report.customer_360', 'report.daily_product_revenue'];
-      assert.deepEqual(tables.sort(), ['clean.account_changes', 'clean.customers', 'clean.events', 'clean.orders', 'clean.products', 'clean.support', ...models]);
+      const mlTables = ['ml.churn_current', 'ml.churn_scores', 'ml.churn_training', 'ml.model_serving', 'ml.order_value_training'];
+      assert.deepEqual(tables.sort(), ['clean.account_changes', 'clean.customers', 'clean.events', 'clean.orders', 'clean.products', 'clean.support', ...mlTables, ...models].sort());
       // The demo's models, built by `ade run`'s builder: every one built, with row counts that follow from the data.
       const built = new Map<string, any>(report.models.map((m: any) => [m.table, m]));
       assert.deepEqual([...built.keys()].sort(), models);
@@ -262,6 +263,13 @@ describe('ade demo', () => {
         ['checkout_button', '2026-11-01T00:00:00.000Z'],
         ['onboarding_email', '2026-11-01T00:00:00.000Z'],
       ]);
+      // Machine learning: a churn classifier and an order-value regressor trained on the model tables, both champions
+      // (published in the serving table), and the customers as of the data's end scored with the churn champion.
+      assert.deepEqual(report.ml.models.map((m: any) => [m.ref, m.task, m.metric]), [['churn@v1', 'classification', 'accuracy'], ['order_value@v1', 'regression', 'r2']]);
+      for (const m of report.ml.models) assert.ok(m.leaderboard.length > 0 && Number.isFinite(m.cvScore) && m.importance.length > 0, m.ref);
+      assert.equal(report.ml.scored.rows, report.dataset.customers);
+      const serving = json<any[]>(run(project, '--json', 'sql', 'SELECT key FROM ml.model_serving ORDER BY key'));
+      assert.deepEqual(serving.map((r) => r.key), ['churn@champion', 'churn@v1', 'order_value@champion', 'order_value@v1']);
       const staged = json<any[]>(run(project, '--json', 'quality', 'staged'));
       assert.deepEqual(staged.map((s) => [s.table, s.id]), [['clean.orders', q.orders.stagedId]]);
       assert.equal(json<any[]>(run(project, '--json', 'sql', "SELECT count(*) AS n FROM clean.orders WHERE ordered_at >= TIMESTAMP '2026-11-01'"))[0].n, 0);

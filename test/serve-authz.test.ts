@@ -64,6 +64,13 @@ const ROUTES: readonly Route[] = [
   // This project declares no experiment: allowed callers learn that (404), the rest are denied first.
   { method: 'GET', path: '/v1/experiments/checkout', allow: 'viewer', ok: 404 },
   { method: 'POST', path: '/v1/experiments/checkout/analyze', body: {}, allow: 'analyst', ok: 404 },
+  { method: 'GET', path: '/v1/models', allow: 'viewer' },
+  // No model is registered here: allowed callers learn that (404), the rest are denied first.
+  { method: 'GET', path: '/v1/models/churn', allow: 'viewer', ok: 404 },
+  { method: 'GET', path: '/v1/models/churn@champion/artifact', allow: 'viewer', ok: 404 },
+  { method: 'POST', path: '/v1/models/churn/predict', body: { rows: [{ tenure: 3 }] }, allow: 'viewer', ok: 404 },
+  { method: 'POST', path: '/v1/models/churn@v1/promote', body: { alias: 'champion' }, allow: 'admin', ok: 404 },
+  { method: 'POST', path: '/v1/models/churn/rollback', body: { alias: 'champion' }, allow: 'admin', ok: 404 },
 ];
 
 /** What `caller` should get on `route`: its success status, or the denial (401 who are you, 403 you may not). */
@@ -108,7 +115,7 @@ describe('ade serve: the authorization matrix', () => {
 
   it('should cover every route the server describes', async () => {
     const doc = (await (await fetch(`${url}/openapi.json`, { headers: { authorization: `Bearer ${tokens.viewer}` } })).json()) as { paths: Record<string, Record<string, unknown>> };
-    const covered = new Set(ROUTES.map((r) => `${r.method} ${r.path.split('?')[0]!.replace(/\/(clean|raw|report)\.[a-z_]+/, '/{table}').replace(/\/(events|cdc)\/web$/, '/$1/{stream}').replace(/\/runs\/[0-9a-f-]{36}$/, '/runs/{id}').replace(/\/experiments\/checkout/, '/experiments/{key}')}`));
+    const covered = new Set(ROUTES.map((r) => `${r.method} ${r.path.split('?')[0]!.replace(/\/(clean|raw|report)\.[a-z_]+/, '/{table}').replace(/\/(events|cdc)\/web$/, '/$1/{stream}').replace(/\/runs\/[0-9a-f-]{36}$/, '/runs/{id}').replace(/\/experiments\/checkout/, '/experiments/{key}').replace(/\/models\/[a-z0-9_@]+/, '/models/{model}')}`));
     const missing = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).filter((r) => !covered.has(r));
     assert.deepEqual(missing, [], 'routes in /openapi.json that the matrix does not test');
   });

@@ -15,7 +15,15 @@ export type AdeSdkErrorCode =
   /** The collector refused the write key (HTTP 401, 403). */
   | 'delivery.unauthorized'
   /** Every attempt failed (network errors, 429, 5xx) and the retries are spent. */
-  | 'delivery.failed';
+  | 'delivery.failed'
+  /** A model artifact (or a node or feature steps given to the scorer) that does not follow `ade.model/v1`; the message names the JSON path. */
+  | 'model.invalid'
+  /** A model artifact in a format this SDK does not read (another `format` version). */
+  | 'model.unsupported'
+  /** Input the scorer cannot use: a feature matrix shorter than `n × featureCount`, rows that are not objects. */
+  | 'model.input'
+  /** Loading an artifact over HTTP failed (network error or a non-2xx status; `retryable` for network errors, 429 and 5xx). */
+  | 'model.fetch';
 
 /**
  * The one error class of the SDK. `code` is a stable id, `hint` says what to

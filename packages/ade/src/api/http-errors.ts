@@ -12,7 +12,7 @@ export function httpError(e: unknown): { status: number; body: { error: { code: 
         ? 401
         : e instanceof PermissionError || e.code === 'permission.denied'
           ? 403
-          : e instanceof NotFoundError || e.code.endsWith('.not_found')
+          : e instanceof NotFoundError || e.code.endsWith('.not_found') || e.code === 'ml.model_not_found' || e.code === 'ml.alias_not_found'
             ? 404
             : e.code === 'catalog.commit_conflict'
               ? 409
@@ -22,7 +22,9 @@ export function httpError(e: unknown): { status: number; body: { error: { code: 
                   ? 429
                   : e.code === 'collector.payload_too_large' || e.code === 'collector.request_too_large'
                     ? 413
-                : e instanceof ValidationError || /^(validation|config|load|model|privacy)\./.test(e.code) || e.code === 'engine.syntax_error' || e.code === 'engine.query_failed'
+                : e.code === 'ml.no_previous_version'
+                  ? 409
+                : e instanceof ValidationError || /^(validation|config|load|model|privacy)\./.test(e.code) || (e.code.startsWith('ml.') && e.code !== 'ml.python_failed' && e.code !== 'ml.no_model') || e.code === 'engine.syntax_error' || e.code === 'engine.query_failed'
                   ? 400
                   : e.code === 'query.timeout'
                     ? 504 // the query worker ran out of time (not the client: 408 would invite an immediate resend)

@@ -8,6 +8,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     '404': { description: 'not found', content: { 'application/json': { schema: error } } },
   };
   const table = { name: 'table', in: 'path', required: true, schema: { type: 'string' }, description: 'zone.table' };
+  const model = { name: 'model', in: 'path', required: true, schema: { type: 'string' }, description: 'name, name@vN or name@alias' };
   const json = (description: string) => ({ '200': { description, content: { 'application/json': { schema: { type: 'object' } } } }, ...errors });
   return {
     openapi: '3.1.0',
@@ -68,6 +69,37 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/v1/runs/{id}': { get: { summary: 'one run: state, timings, rows, error and hint', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: json('the run') } },
       ...collectorPaths(errors),
+      '/v1/models': { get: { summary: 'registered models: versions, aliases, the newest version and its cross-validated score', responses: json('models') } },
+      '/v1/models/{model}': {
+        get: { summary: 'a model: the manifest of the version it names (name = its champion, else the newest; name@vN; name@alias), every version, aliases and their history', parameters: [model], responses: json('the model') },
+      },
+      '/v1/models/{model}/artifact': {
+        get: { summary: "the artifact JSON (ade.model/v1) of the version it names, exactly the registered bytes (ETag: their sha256), for the SDK's fetchScorer", parameters: [model], responses: json('the artifact') },
+      },
+      '/v1/models/{model}/predict': {
+        post: {
+          summary: "predictions for rows, scored with the SDK's Scorer (the same numbers an app scoring locally gets)",
+          parameters: [model],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['rows'], properties: { rows: { type: 'array', items: { type: 'object' } } } } } } },
+          responses: json('{ model: name@vN, version, predictions: [{ label, probabilities } | { value }] }'),
+        },
+      },
+      '/v1/models/{model}/promote': {
+        post: {
+          summary: 'point an alias (default champion) at a version (admin); audited, the serving table is rewritten',
+          parameters: [model],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { version: { type: 'integer' }, alias: { type: 'string' } } } } } },
+          responses: json('{ name, alias, changed, version, previousVersion }'),
+        },
+      },
+      '/v1/models/{model}/rollback': {
+        post: {
+          summary: 'move an alias (default champion) back to the version it named before its last promotion (admin); audited',
+          parameters: [model],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { alias: { type: 'string' } } } } } },
+          responses: { ...json('{ name, alias, version, previousVersion }'), '409': { description: 'the alias has no earlier version', content: { 'application/json': { schema: error } } } },
+        },
+      },
       '/v1/experiments': { get: { summary: "the experiments of ade.yaml: status, variants, metrics, last analysis", responses: json('experiments') } },
       '/v1/experiments/{key}': {
         get: { summary: 'an experiment: definition, stored analyses and the latest one', parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }], responses: json('the experiment') },

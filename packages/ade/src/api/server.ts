@@ -15,6 +15,7 @@ import { clientErrorHandler } from './client-errors.js';
 import { httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerExperimentRoutes } from './experiment-routes.js';
+import { registerModelRoutes } from './model-routes.js';
 import type { ExperimentConfig, MetricConfig } from '../experiments/experiment-config.js';
 import { QueryPool, type QueryJob, type QueryPoolConfig } from './query-pool.js';
 
@@ -259,6 +260,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
 
   // The audit log is for admins (as `ade audit list`); reading it is itself an admin act, but not logged (it would log its own reading).
   registerExperimentRoutes(app, { lake, quality: deps.quality, experiments: deps.experiments?.experiments ?? [], metrics: deps.experiments?.metrics ?? [] });
+  registerModelRoutes(app, { lake, version: deps.version });
 
   app.get('/v1/audit', async (request: Authed) => {
     const principal = request.principal!;

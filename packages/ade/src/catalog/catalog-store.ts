@@ -1,5 +1,6 @@
 import type { ApiToken } from './api-tokens.js';
 import type { ExperimentAnalysisRecord } from './experiment-analyses.js';
+import type { AliasChange, ModelAliasRecord, ModelSummary, ModelVersionInput, ModelVersionRecord } from './ml-models.js';
 import type { IngestedFile, SourceSchema } from './ingest-ledger.js';
 import type { Role, TableRef } from '../kernel/index.js';
 import type { SearchDoc, SearchHit } from './search-index.js';
@@ -234,6 +235,29 @@ export interface CatalogStore {
   putExperimentAnalysis(a: { id: string; experiment: string; asOf: Date; configHash: string; computedBy: string; result: unknown }): Promise<ExperimentAnalysisRecord>;
   /** An experiment's stored analyses, newest as-of first. */
   listExperimentAnalyses(experiment: string, opts?: { limit?: number }): Promise<ExperimentAnalysisRecord[]>;
+
+  /** The version the next registration of a model gets (1 for a new model). */
+  nextModelVersion(name: string): Promise<number>;
+  /**
+   * Records a new immutable model version, audited as `ml.register`;
+   * `catalog.model_version_taken` (retryable) when it is not the next version.
+   */
+  registerModelVersion(v: ModelVersionInput): Promise<ModelVersionRecord>;
+  getModelVersion(name: string, version: number): Promise<ModelVersionRecord | undefined>;
+  /** A model's versions, newest first. */
+  listModelVersions(name: string): Promise<ModelVersionRecord[]>;
+  /** Every version of every model, by name and version. */
+  listAllModelVersions(): Promise<ModelVersionRecord[]>;
+  /** Every model with its newest version and aliases, by name. */
+  listModels(): Promise<ModelSummary[]>;
+  /** A model's aliases (every model's without a name). */
+  listModelAliases(name?: string): Promise<ModelAliasRecord[]>;
+  /** The moves of a model's aliases, oldest first. */
+  listAliasHistory(name: string, alias?: string): Promise<AliasChange[]>;
+  /** Points an alias at a version (audited `ml.promote`); undefined when it names that version already. */
+  promoteModelAlias(p: { name: string; alias: string; version: number; actor: string }): Promise<AliasChange | undefined>;
+  /** Moves an alias back to its previous version (audited `ml.rollback`); undefined when there is none. */
+  rollbackModelAlias(r: { name: string; alias: string; actor: string }): Promise<AliasChange | undefined>;
 
   /** Closes the connection(s); the store cannot be used afterwards. */
   close(): Promise<void>;

@@ -21,3 +21,4 @@ export type {
 export type { SearchDoc, SearchHit } from './search-index.js';
 export type { ApiToken } from './api-tokens.js';
 export type { ExperimentAnalysisRecord } from './experiment-analyses.js';
+export type { AliasChange, ModelAliasRecord, ModelSummary, ModelVersionInput, ModelVersionRecord } from './ml-models.js';

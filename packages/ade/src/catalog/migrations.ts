@@ -321,6 +321,50 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX experiment_analyses_by_time ON experiment_analyses (experiment, as_of)',
     ],
   },
+  {
+    version: 8,
+    name: 'ml models',
+    statements: (d) => [
+      // Immutable model versions (ml/model-registry.ts): the artifact lives in the ml zone at artifact_key, its sha256 here.
+      `CREATE TABLE ml_model_versions (
+        name TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        task TEXT NOT NULL,
+        target TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        cv_score DOUBLE PRECISION,
+        training_table TEXT NOT NULL,
+        snapshot_id BIGINT,
+        artifact_key TEXT NOT NULL,
+        artifact_sha256 TEXT NOT NULL,
+        manifest TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+      )`,
+      // An alias (champion, staging, …) names one version of a model.
+      `CREATE TABLE ml_model_aliases (
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (name, alias)
+      )`,
+      // Every move of an alias, oldest first: promotions push a version, rollbacks pop back to the one before.
+      `CREATE TABLE ml_alias_history (
+        id ${idColumn(d)},
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        action TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        previous_version BIGINT,
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL
+      )`,
+      'CREATE INDEX ml_alias_history_alias ON ml_alias_history (name, alias, id)',
+    ],
+  },
 ];
 
 /** Postgres advisory lock key under which migrations run (`ade` in ASCII). */

@@ -2,6 +2,23 @@ import { formatTableRef, systemClock, type Clock, type Role, type TableRef } fro
 import { createApiToken, getApiToken, listApiTokens, revokeApiToken, touchApiToken, type ApiToken } from './api-tokens.js';
 import { listExperimentAnalyses, putExperimentAnalysis, type ExperimentAnalysisRecord } from './experiment-analyses.js';
 import { appendAudit, listAudit } from './audit.js';
+import {
+  listAliasHistory,
+  listAllModelVersions,
+  listModelAliases,
+  listModels,
+  listModelVersions,
+  getModelVersion,
+  nextModelVersion,
+  promoteModelAlias,
+  registerModelVersion,
+  rollbackModelAlias,
+  type AliasChange,
+  type ModelAliasRecord,
+  type ModelSummary,
+  type ModelVersionInput,
+  type ModelVersionRecord,
+} from './ml-models.js';
 import { getBatch, listBatches } from './batches.js';
 import { checkCount, checkRef, type CatalogContext } from './catalog-context.js';
 import type { CatalogStore, CreateTableRequest, SnapshotSelector } from './catalog-store.js';
@@ -400,6 +417,46 @@ export class SqlCatalogStore implements CatalogStore {
 
   async listExperimentAnalyses(experiment: string, opts: { limit?: number } = {}): Promise<ExperimentAnalysisRecord[]> {
     return this.#read((tx) => listExperimentAnalyses(tx, experiment, opts));
+  }
+
+  async nextModelVersion(name: string): Promise<number> {
+    return this.#read((tx) => nextModelVersion(tx, name));
+  }
+
+  async registerModelVersion(v: ModelVersionInput): Promise<ModelVersionRecord> {
+    return (await this.#write((tx, ctx) => registerModelVersion(tx, ctx, v))).value;
+  }
+
+  async getModelVersion(name: string, version: number): Promise<ModelVersionRecord | undefined> {
+    return this.#read((tx) => getModelVersion(tx, name, version));
+  }
+
+  async listModelVersions(name: string): Promise<ModelVersionRecord[]> {
+    return this.#read((tx) => listModelVersions(tx, name));
+  }
+
+  async listAllModelVersions(): Promise<ModelVersionRecord[]> {
+    return this.#read((tx) => listAllModelVersions(tx));
+  }
+
+  async listModels(): Promise<ModelSummary[]> {
+    return this.#read((tx) => listModels(tx));
+  }
+
+  async listModelAliases(name?: string): Promise<ModelAliasRecord[]> {
+    return this.#read((tx) => listModelAliases(tx, name));
+  }
+
+  async listAliasHistory(name: string, alias?: string): Promise<AliasChange[]> {
+    return this.#read((tx) => listAliasHistory(tx, name, alias));
+  }
+
+  async promoteModelAlias(p: { name: string; alias: string; version: number; actor: string }): Promise<AliasChange | undefined> {
+    return (await this.#write((tx, ctx) => promoteModelAlias(tx, ctx, p))).value;
+  }
+
+  async rollbackModelAlias(r: { name: string; alias: string; actor: string }): Promise<AliasChange | undefined> {
+    return (await this.#write((tx, ctx) => rollbackModelAlias(tx, ctx, r))).value;
   }
 
   async close(): Promise<void> {

@@ -27,9 +27,12 @@ export function exitCodeFor(e: unknown): number {
   if (e instanceof PermissionError) return EXIT.permission;
   if (e instanceof ValidationError) return EXIT.invalidInput;
   if (e instanceof AdeError) {
-    if (e.code.endsWith('.not_found')) return EXIT.notFound;
+    if (e.code.endsWith('.not_found') || e.code === 'ml.model_not_found' || e.code === 'ml.alias_not_found') return EXIT.notFound;
     if (e.code === 'catalog.commit_conflict' || e.code === 'ingest.busy') return EXIT.conflict;
     if (e.code === 'quality.blocked') return EXIT.quality;
+    // ML: bad data or options are invalid input; a failed Python process or no earlier alias version is a failure.
+    if (e.code === 'ml.python_failed' || e.code === 'ml.no_previous_version' || e.code === 'ml.no_model') return EXIT.failure;
+    if (e.code.startsWith('ml.')) return EXIT.invalidInput;
     if (['load.', 'config.', 'validation.', 'privacy.', 'model.'].some((p) => e.code.startsWith(p))) return EXIT.invalidInput;
     if (e.code === 'permission.denied') return EXIT.permission;
     return EXIT.failure;

@@ -158,6 +158,82 @@ Examples:
       withContext(g(cmd), async (ctx) => (await import('./commands/exp.js')).expCommand(ctx, action, key, o)),
     );
 
+  const ml = program
+    .command('ml')
+    .description('AutoML on lake tables and the model registry: train, predict, promote, rollback, list, show, publish')
+    .addHelpText(
+      'after',
+      `
+Models are immutable versions name@vN; aliases (champion, staging, any name) point at one version each.
+A bare name means its champion (or its newest version when there is none).
+
+Examples:
+  ade ml train --table model.customer_d --target churned --time-limit 2m --name churn
+  ade ml predict churn@champion --table model.customer_d --out ml.churn_scores
+  ade ml promote churn@v2 --alias champion --as admin
+  ade ml rollback churn --alias champion --as admin
+  ade ml show churn --json`,
+    );
+  const mlVersion = () => program.version() ?? '0.0.0';
+  ml.command('train')
+    .description('train a model on a table with the built-in AutoML (or scikit-learn) within a time limit and register it as the next version (a run in the ledger)')
+    .requiredOption('--table <zone.table>', 'the training table')
+    .requiredOption('--target <column>', 'the column to predict')
+    .addOption(new Option('--task <task>', 'classification or regression (default: inferred from the target)').choices(['classification', 'regression']))
+    .option('--time-limit <duration>', 'wall-clock budget of the search, e.g. 30s, 2m', '2m')
+    .option('--metric <metric>', 'accuracy, balanced_accuracy, log_loss, roc_auc, f1 (classification); r2, rmse, mae (regression)')
+    .option('--exclude <columns>', 'columns never used as features (comma-separated, repeatable)', collect)
+    .option('--seed <n>', 'seeds folds, search and fits: the same seed and data give the same model', '0')
+    .option('--name <model>', 'the model name (default <table>_<target>)')
+    .option('--folds <n>', 'cross-validation folds, 2 … 20', '5')
+    .addOption(new Option('--engine <engine>', 'builtin (no Python needed) or python (scikit-learn in a Python process)').choices(['builtin', 'python']).default('builtin'))
+    .option('--python <path>', 'the Python interpreter for --engine python', 'python3')
+    .option('--max-rows <n>', 'train on a deterministic sample above this many rows', '1000000')
+    .action(async (o: Record<string, unknown>, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => {
+        await (await import('./commands/ml.js')).mlTrainCommand(ctx, o as never, mlVersion());
+      }),
+    );
+  ml.command('predict')
+    .description('score a table with a model and write the input columns with prediction (and prob_<class>) into a table, one batch in one commit')
+    .argument('<model>', 'name, name@vN or name@alias')
+    .requiredOption('--table <zone.table>', 'the rows to score')
+    .requiredOption('--out <zone.table>', 'where the predictions go, e.g. ml.churn_scores (appended as a batch)')
+    .option('--replace', 'replace the output table instead of appending the batch')
+    .action(async (model: string, o: { table: string; out: string; replace?: boolean }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => {
+        await (await import('./commands/ml.js')).mlPredictCommand(ctx, model, o, mlVersion());
+      }),
+    );
+  ml.command('promote')
+    .description('point an alias at a version (admin); audited, and the serving table is rewritten')
+    .argument('<model>', 'name@vN (or name@alias: the version that alias names)')
+    .option('--alias <alias>', 'the alias to move', 'champion')
+    .action(async (model: string, o: { alias?: string }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => {
+        await (await import('./commands/ml.js')).mlPromoteCommand(ctx, model, o, mlVersion());
+      }),
+    );
+  ml.command('rollback')
+    .description('move an alias back to the version it named before its last promotion (admin); audited, and the serving table is rewritten')
+    .argument('<name>', 'the model')
+    .option('--alias <alias>', 'the alias to move back', 'champion')
+    .action(async (name: string, o: { alias?: string }, cmd: Command) =>
+      withContext(g(cmd), async (ctx) => {
+        await (await import('./commands/ml.js')).mlRollbackCommand(ctx, name, o, mlVersion());
+      }),
+    );
+  ml.command('list')
+    .description('registered models: versions, aliases, the newest version and its score')
+    .action(async (_o: unknown, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/ml.js')).mlListCommand(ctx, mlVersion())));
+  ml.command('show')
+    .description("a model version's manifest, leaderboard and importance, every version, aliases and their history")
+    .argument('<model>', 'name (its champion, else the newest), name@vN or name@alias')
+    .action(async (model: string, _o: unknown, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/ml.js')).mlShowCommand(ctx, model, mlVersion())));
+  ml.command('publish')
+    .description('rewrite the serving table ml.model_serving from the registry (every register, promote and rollback does this itself)')
+    .action(async (_o: unknown, cmd: Command) => withContext(g(cmd), async (ctx) => (await import('./commands/ml.js')).mlPublishCommand(ctx, mlVersion())));
+
   program
     .command('audit')
     .description('the hash-chained audit log (admin): list its newest events, or verify that none was changed, removed or added (exit 7)')

@@ -5,3 +5,4 @@ export { DEMO_MODELS, writeDemoModels, type DemoModelFile } from './demo-models.
 export { DEMO_CHECKS_YAML } from './demo-checks.js';
 export { DEMO_EXPERIMENTS, DEMO_EXPERIMENTS_YAML, type DemoExperiment } from './demo-experiments.js';
 export { generateAccountChanges, shuffledBatches, type AccountChange, type AccountRow, type ChangeStream } from './change-stream.js';
+export { runDemoMl, DEMO_ML_TIME_LIMIT_MS, type DemoMl, type DemoMlModel, type DemoMlOptions } from './demo-ml.js';

@@ -10,6 +10,7 @@ import type { QualityService } from '../quality/quality-service.js';
 import { generateAccountChanges, shuffledBatches, type ChangeStream } from './change-stream.js';
 import { DATASET_SCALES, generateArrivals, generateDataset, type DatasetFiles, type DatasetScale } from './dataset.js';
 import { DEMO_EXPERIMENTS } from './demo-experiments.js';
+import { runDemoMl, type DemoMl } from './demo-ml.js';
 import { DEMO_MODELS } from './demo-models.js';
 import { DEMO_QUESTIONS } from './questions.js';
 
@@ -21,6 +22,10 @@ export interface DemoOptions {
   /** Who loads (needs engineer) and who asks (an analyst). */
   readonly engineer: Principal;
   readonly analyst: Principal;
+  /** Who promotes the demo's models to champion (an admin). */
+  readonly admin: Principal;
+  /** The ade version recorded in the demo models' manifests. */
+  readonly codeVersion: string;
   /** The demo project's sources (customers, products, orders, events, support). */
   readonly sources: readonly SourceConfig[];
   /** The demo project's experiments and metrics (ade.yaml; `DEMO_EXPERIMENTS_YAML`): checkout_button and onboarding_email are analysed. */
@@ -114,6 +119,8 @@ export interface DemoReport {
    * onboarding_email (a broken sample ratio, which opens an alert).
    */
   readonly experiments: readonly ExperimentAnalysis[];
+  /** A churn classifier and an order-value regressor trained on the model tables, promoted to champion, and today's customers scored (demo-ml.ts). */
+  readonly ml: DemoMl;
   readonly seconds: number;
 }
 
@@ -206,7 +213,8 @@ export async function runDemo(lake: Lake, dataDir: string, opts: DemoOptions): P
   }
   if (!sandbox.refused) throw new PermissionError('sandbox failure: an analyst session could read the raw zone');
   const experiments = await analyzeExperiments(lake, opts);
-  return { dataset: files.counts, loads, ingests, models, answers, sandbox, quality, changes, collector, experiments, seconds: (performance.now() - started) / 1000 };
+  const ml = await runDemoMl(lake, { scale: opts.scale, seed: opts.seed, endDate: opts.endDate, analyst: opts.analyst, admin: opts.admin, codeVersion: opts.codeVersion, ...(opts.onStep ? { onStep: opts.onStep } : {}) });
+  return { dataset: files.counts, loads, ingests, models, answers, sandbox, quality, changes, collector, experiments, ml, seconds: (performance.now() - started) / 1000 };
 }
 
 /**

@@ -14,6 +14,7 @@ import { createProgress } from '../progress.js';
 import { PROJECT_FILE } from '../project.js';
 import { createKeyring, keyringLocation, loadKeyring } from '../keyring-file.js';
 import { render as renderAnalysis } from './exp.js';
+import { renderImportance, renderLeaderboard } from './ml.js';
 import { initProject } from './init.js';
 
 export interface DemoCommandOptions extends GlobalOptions {
@@ -76,6 +77,8 @@ export async function demoCommand(dir: string, opts: DemoCommandOptions, env: En
       projectDir: target,
       engineer: { name: 'demo:engineer', role: 'engineer' },
       analyst: { name: 'demo:analyst', role: 'analyst' },
+      admin: { name: 'demo:admin', role: 'admin' },
+      codeVersion: version,
       onStep: (step, done, total) => {
         progress.stage(step, total ?? 1);
         if (done !== undefined) progress.tick(done, total);
@@ -297,6 +300,20 @@ function render(r: DemoReport, dir: string): string {
   for (const e of r.experiments) out.push('', renderAnalysis(e));
   const mismatched = r.experiments.filter((e) => e.srm?.mismatch).map((e) => e.experiment);
   if (mismatched.length) out.push('', `  ${mismatched.join(', ')}: the sample ratio check failed and opened an alert (${a('ade alerts')}); ${a(`ade exp show ${mismatched[0]}`)} shows the stored analysis`);
+  out.push('', pc.bold('Machine learning: AutoML on the model tables, registered, promoted, published'));
+  for (const m of r.ml.models) {
+    out.push(
+      '',
+      `  ${pc.bold(m.ref)} (champion): ${m.task} of ${m.target} on ${m.table}, ${m.rows.toLocaleString('en-US')} rows — CV ${m.metric} ${m.cvScore.toFixed(4)} ± ${m.cvStd.toFixed(4)}`,
+      renderLeaderboard(m.leaderboard, m.metric, 5),
+      renderImportance(m.importance, 5),
+    );
+  }
+  out.push(
+    '',
+    `  scored ${r.ml.scored.rows.toLocaleString('en-US')} customers with ${r.ml.scored.model} into ${r.ml.scored.out}: ${r.ml.scored.atRisk.toLocaleString('en-US')} predicted to churn`,
+    `  apps read ${a('ml.model_serving')} (name@alias → artifact), or POST /v1/models/churn/predict, or score locally with the SDK's Scorer`,
+  );
   out.push('', pc.bold('Privacy sandbox'), `  as analyst: ${a(r.sandbox.query)} → ${r.sandbox.refused ? pc.green('refused') : pc.red('ALLOWED')}: ${r.sandbox.message}`);
   out.push(
     '',
@@ -312,6 +329,7 @@ function render(r: DemoReport, dir: string): string {
     '  npx ade sql "FROM model.account_current LIMIT 5"   # the app\'s accounts, applied from its change stream',
     '  npx ade check                 # every declared check on the current data',
     '  npx ade exp list              # the experiments of ade.yaml; ade exp analyze checkout_button',
+    '  npx ade ml show churn         # the champion: manifest, leaderboard, versions, alias history',
     '  npx ade quality staged        # writes an error check blocked',
     '  npx ade search "customer null"',
     '  npx ade plan                  # every model is fresh: nothing to build',

@@ -206,6 +206,17 @@ describe('ade ml, end to end', () => {
       const table = await json('sql', 'SELECT prediction, prob_gone FROM ml.churn_scores ORDER BY id', '--format', 'json');
       assert.deepEqual(table.map((r: any) => [r.prediction, r.prob_gone]), body.predictions.slice(0, 120).map((p: any) => [p.label, p.probabilities.gone]), 'ade ml predict wrote the same');
 
+      // 10,000 rows an app might send (the check): the server and the SDK agree on every one, exactly.
+      let seed = 9;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const many = Array.from({ length: 10_000 }, (_, i) => ({ id: 1000 + i, tenure: Math.floor(rand() * 80) - 5, plan: ['free', 'pro', 'team', 'trial'][Math.floor(rand() * 4)], spend: rand() < 0.05 ? null : Math.round(rand() * 20000) / 100 }));
+      const bulk = await call('POST', '/v1/models/churn/predict', 'viewer', { rows: many });
+      assert.equal(bulk.status, 200, bulk.text);
+      const served = JSON.parse(bulk.text).predictions as unknown[];
+      const local = scorer.predictMany(many);
+      assert.equal(served.length, 10_000);
+      assert.equal(served.filter((p, i) => JSON.stringify(p) !== JSON.stringify(local[i])).length, 0, 'server and SDK agree on 10,000 rows');
+
       const bad = await call('POST', '/v1/models/churn/predict', 'viewer', { rows: [1, 2] });
       assert.equal(bad.status, 400);
       const missing = await call('POST', '/v1/models/churn@staging/predict', 'viewer', { rows: [] });

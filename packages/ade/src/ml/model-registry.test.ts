@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { ModelArtifact } from '@ade/sdk';
 import type { Principal } from '../kernel/index.js';
@@ -8,6 +10,7 @@ import { collectGarbage, verifyLake, type Lake } from '../lake/index.js';
 import { openTempLake } from '../test-support/temp-lake.js';
 import { artifactKey, ModelRegistry, type RegisterRequest } from './model-registry.js';
 import { parseModelRef } from './model-ref.js';
+import { closeAbandonedTrainRuns } from './train-model.js';
 
 const analyst: Principal = { name: 'ana', role: 'analyst' };
 const admin: Principal = { name: 'boss', role: 'admin' };
@@ -173,5 +176,28 @@ describe('the model registry', () => {
     const v = await registry.register(analyst, request(5, 'tamper'));
     await lake.store.put(v.manifest.artifactKey, JSON.stringify(artifact(6)));
     await assert.rejects(registry.load(viewer, 'tamper@v1'), (e: Error & { code?: string }) => e.code === 'ml.artifact_invalid');
+  });
+
+  it('should close trainings whose process died: failed when nothing was registered, succeeded when it was', async () => {
+    // A process that has ended: its pid is free (or reused by a process that is not ours to mind).
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const here = hostname();
+    const lost = await lake.catalog.createRun({ kind: 'ml.train', target: 'lost', info: { host: here, pid: dead } });
+    await lake.catalog.updateRun(lost.id, { state: 'running', attemptsIncrement: true });
+    const late = await lake.catalog.createRun({ kind: 'ml.train', target: 'late', info: { host: here, pid: dead } });
+    await lake.catalog.updateRun(late.id, { state: 'running', attemptsIncrement: true });
+    await registry.register(analyst, { ...request(1, 'late'), runId: late.id });
+    const elsewhere = await lake.catalog.createRun({ kind: 'ml.train', target: 'other', info: { host: 'another-host', pid: dead } });
+    await lake.catalog.updateRun(elsewhere.id, { state: 'running', attemptsIncrement: true });
+    const alive = await lake.catalog.createRun({ kind: 'ml.train', target: 'alive', info: { host: here, pid: process.pid } });
+    await lake.catalog.updateRun(alive.id, { state: 'running', attemptsIncrement: true });
+
+    assert.equal(await closeAbandonedTrainRuns(lake), 2);
+    const runs = new Map((await lake.catalog.listRuns({ kind: 'ml.train', limit: 10 })).map((r) => [r.id, r]));
+    assert.equal(runs.get(lost.id)!.state, 'failed');
+    assert.match(runs.get(lost.id)!.error ?? '', /abandoned: the training process .* no version was registered/);
+    assert.equal(runs.get(late.id)!.state, 'succeeded');
+    assert.equal(runs.get(elsewhere.id)!.state, 'running', 'runs of other hosts are theirs to close');
+    assert.equal(runs.get(alive.id)!.state, 'running', 'a live process is still training');
   });
 });

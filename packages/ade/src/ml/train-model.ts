@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { assertCanWrite, formatTableRef, normalizeNames, quoteLiteral, type Principal, type TableRef } from '../kernel/index.js';
+import { assertCanWrite, formatTableRef, normalizeNames, processAlive, quoteLiteral, type Principal, type TableRef } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
 import { trainAutoMl, type TrainResult } from './automl.js';
 import type { Task } from './estimator.js';
@@ -89,10 +90,12 @@ export async function trainModel(lake: Lake, principal: Principal, registry: Mod
   if (!Number.isSafeInteger(req.folds) || req.folds < 2 || req.folds > 20) throw new MlError('ml.bad_option', `--folds must be 2 … 20, got ${req.folds}`, { hint: 'the default is 5' });
   if (!(req.timeLimitMs > 0)) throw new MlError('ml.bad_option', `the time limit must be positive`, { hint: 'e.g. --time-limit 2m' });
   const table = formatTableRef(req.table);
+  await closeAbandonedTrainRuns(lake);
   const run = await lake.catalog.createRun({
     kind: 'ml.train',
     target: name,
-    info: { table, target: req.target, engine: req.engine, seed: req.seed, folds: req.folds, timeLimitMs: req.timeLimitMs, by: principal.name },
+    // host and pid let a later training tell that this one's process died (closeAbandonedTrainRuns).
+    info: { table, target: req.target, engine: req.engine, seed: req.seed, folds: req.folds, timeLimitMs: req.timeLimitMs, by: principal.name, host: hostname(), pid: process.pid },
   });
   await lake.catalog.updateRun(run.id, { state: 'running', attemptsIncrement: true });
   try {
@@ -255,4 +258,30 @@ async function trainPython(lake: Lake, columns: Parameters<typeof trainWithPytho
       },
     },
   );
+}
+
+/**
+ * Trainings a killed or interrupted `ade ml train` left `running` are closed
+ * when the next one starts (the search is synchronous, so Ctrl-C ends the
+ * process without a word): on this host, a run whose process is gone is
+ * marked succeeded when its model version was registered (the process died
+ * just after), else failed (`abandoned`). Runs of other hosts are left alone.
+ */
+export async function closeAbandonedTrainRuns(lake: Lake): Promise<number> {
+  let closed = 0;
+  for (const r of await lake.catalog.listRuns({ kind: 'ml.train', limit: 1000 })) {
+    if (r.state !== 'running' && r.state !== 'queued') continue;
+    const info = r.info as { host?: unknown; pid?: unknown };
+    if (info.host !== hostname() || typeof info.pid !== 'number' || info.pid === process.pid || processAlive(info.pid)) continue;
+    const versions = await lake.catalog.listModelVersions(r.target).catch(() => []);
+    const registered = versions.find((v) => (v.manifest as { runId?: unknown }).runId === r.id);
+    const patch = registered
+      ? { state: 'succeeded' as const, info: { model: `${registered.name}@v${registered.version}`, note: `the process (pid ${info.pid}) ended after registering, before recording it` } }
+      : { state: 'failed' as const, error: `abandoned: the training process (pid ${info.pid}) ended before it finished (interrupted or killed); no version was registered` };
+    await lake.catalog.updateRun(r.id, patch).then(
+      () => closed++,
+      () => undefined,
+    );
+  }
+  return closed;
 }

@@ -119,6 +119,8 @@ describe('trainAutoMl', () => {
     assert.equal(result.metric.name, 'r2');
     assert.ok(result.cvScore > 0.9, `cv r2 ${result.cvScore}`);
     assert.equal(result.cvScore, metricFor('regression').score(result.oof.y, result.oof.predictions, 1));
+    assert.equal(result.cvFoldScores.length, result.folds);
+    assert.ok(result.cvFoldScores.every((f) => Number.isFinite(f) && f > 0.5) && result.cvStd >= 0 && result.cvStd < 0.2, `fold scores ${result.cvFoldScores}, std ${result.cvStd}`);
     assert.ok(result.features.some((f) => f.name === 'ordered_at' && f.kind === 'datetime'));
     const scorer = Scorer.load(result.artifact);
     const predicted = scorer.scoreRows(rowsOf(data));

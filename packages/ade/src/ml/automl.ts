@@ -1,5 +1,5 @@
 import { ARTIFACT_FORMAT, fnv1a32, type EnsembleNode, type ModelArtifact, type ModelNode } from '@ade/sdk';
-import { assignFolds, shuffle } from './cross-validate.js';
+import { assignFolds, meanStd, shuffle } from './cross-validate.js';
 import { encodeColumns } from './encode-columns.js';
 import { blend, selectEnsemble } from './ensemble-select.js';
 import type { Estimator, FittedModel, Params, Task, TrainSet } from './estimator.js';
@@ -80,6 +80,10 @@ export interface TrainResult {
   readonly metric: { readonly name: MetricName; readonly higherIsBetter: boolean };
   /** The final model's cross-validated score: the metric of its members' blended out-of-fold predictions. */
   readonly cvScore: number;
+  /** The sample standard deviation of the final model's score over the folds (from `cvFoldScores`). */
+  readonly cvStd: number;
+  /** The final model's score on each fold's out-of-fold rows. */
+  readonly cvFoldScores: readonly number[];
   /** Ranked candidates first (best first), then failed and skipped ones in search order. */
   readonly leaderboard: readonly LeaderboardEntry[];
   /** The ensemble's out-of-fold predictions: `width` values per row of `rows` (indices into the input), with the encoded targets. */
@@ -237,6 +241,18 @@ export function trainAutoMl(input: TrainingData, options: AutoMlOptions): TrainR
     weights,
   );
   const cvScore = metric.score(data.y, oof, width);
+  // The blend's score on each fold's rows: its own spread, as the leaderboard gives each candidate's.
+  const cvFoldScores = Array.from({ length: folds }, (_, f) => {
+    const rowsOf: number[] = [];
+    for (let i = 0; i < n; i++) if (fold[i] === f) rowsOf.push(i);
+    const y = new Float64Array(rowsOf.length);
+    const pred = new Float64Array(rowsOf.length * width);
+    rowsOf.forEach((r, k) => {
+      y[k] = data.y[r]!;
+      pred.set(oof.subarray(r * width, (r + 1) * width), k * width);
+    });
+    return metric.score(y, pred, width);
+  });
   const predict = (x: Float64Array, rows: number): Float64Array =>
     blend(
       members.map((m) => m.model.predict(x, rows)),
@@ -275,6 +291,8 @@ export function trainAutoMl(input: TrainingData, options: AutoMlOptions): TrainR
     task: target.task,
     metric: { name: metric.name, higherIsBetter: metric.higherIsBetter },
     cvScore,
+    cvStd: meanStd(cvFoldScores).std,
+    cvFoldScores,
     leaderboard,
     oof: { rows: target.rows, width, predictions: oof, y: data.y },
     featureImportance: importance,

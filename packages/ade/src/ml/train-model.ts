@@ -193,7 +193,6 @@ function better(metric: string | undefined, a: number, b: number): boolean {
 /** The built-in AutoML's result in the engine-neutral shape. */
 export function fromAutoMl(r: TrainResult): TrainOutcome {
   const total = r.leaderboard.reduce((s, e) => s + e.weight, 0);
-  const best = r.leaderboard.find((e) => e.rank === 1);
   const members = r.leaderboard.filter((e) => e.weight > 0);
   return {
     artifact: r.artifact,
@@ -201,8 +200,7 @@ export function fromAutoMl(r: TrainResult): TrainOutcome {
     metric: r.metric.name,
     higherIsBetter: r.metric.higherIsBetter,
     cvScore: r.cvScore,
-    // The ensemble's own fold scores are not reported: the spread of its best member stands in for it.
-    cvStd: (members.length === 1 ? members[0] : best)?.score?.std ?? 0,
+    cvStd: r.cvStd,
     leaderboard: r.leaderboard.map((e) => ({
       family: e.family,
       params: e.params,

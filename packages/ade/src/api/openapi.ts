@@ -9,6 +9,23 @@ export function openApiDocument(version: string): Record<string, unknown> {
   };
   const table = { name: 'table', in: 'path', required: true, schema: { type: 'string' }, description: 'zone.table' };
   const model = { name: 'model', in: 'path', required: true, schema: { type: 'string' }, description: 'name, name@vN or name@alias' };
+  const name = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' } };
+  const chart = {
+    type: 'object',
+    required: ['type'],
+    properties: { type: { type: 'string', enum: ['bar', 'line', 'area', 'scatter', 'histogram'] }, x: { type: 'string' }, y: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, series: { type: 'string' } },
+  };
+  const savedQuery = { type: 'object', required: ['sql'], properties: { sql: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' }, chart } };
+  const dashboard = {
+    type: 'object',
+    required: ['title', 'tiles'],
+    properties: {
+      title: { type: 'string' },
+      description: { type: 'string' },
+      dateRange: { type: 'object', properties: { column: { type: 'string' }, default: { type: 'string' } }, description: 'the UI runs each tile with the named params $from and $to' },
+      tiles: { type: 'array', items: { type: 'object', required: ['query'], properties: { query: { type: 'string' }, chart, title: { type: 'string' }, w: { type: 'integer', minimum: 1, maximum: 12 }, h: { type: 'integer', minimum: 1, maximum: 12 } } } },
+    },
+  };
   const json = (description: string) => ({ '200': { description, content: { 'application/json': { schema: { type: 'object' } } } }, ...errors });
   return {
     openapi: '3.1.0',
@@ -28,6 +45,37 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/health': { get: { summary: 'liveness', security: [], responses: { '200': { description: 'the server runs' } } } },
       '/ready': { get: { summary: 'readiness: the catalog answers', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
       '/openapi.json': { get: { summary: 'this document', responses: json('OpenAPI 3.1') } },
+      '/v1/whoami': {
+        get: {
+          summary: "who the token is: its name, role and kind ('api')",
+          responses: {
+            '200': { description: 'the token', content: { 'application/json': { schema: { type: 'object', required: ['name', 'role', 'kind'], properties: { name: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'analyst', 'engineer', 'admin'] }, kind: { type: 'string' } } } } } },
+            ...errors,
+          },
+        },
+      },
+      '/v1/queries': { get: { summary: 'saved queries (queries/<name>.sql in the project): {queries: [{name, title, description?, chart?}]}', responses: json('{queries}') } },
+      '/v1/queries/{name}': {
+        get: { summary: 'a saved query: {name, sql, title?, description?, chart?}', parameters: [name], responses: json('the query') },
+        put: {
+          summary: 'save a query (analyst and up): written atomically to queries/<name>.sql',
+          parameters: [name],
+          requestBody: { required: true, content: { 'application/json': { schema: savedQuery } } },
+          responses: json('the saved query'),
+        },
+        delete: { summary: 'delete a saved query (analyst and up)', parameters: [name], responses: json('{deleted}') },
+      },
+      '/v1/dashboards': { get: { summary: 'dashboards (dashboards/<name>.yaml in the project): {dashboards: [{name, title, description?, tiles}]}', responses: json('{dashboards}') } },
+      '/v1/dashboards/{name}': {
+        get: { summary: 'a dashboard: {name, title, description?, dateRange?, tiles}', parameters: [name], responses: json('the dashboard') },
+        put: {
+          summary: 'save a dashboard (analyst and up): written atomically to dashboards/<name>.yaml',
+          parameters: [name],
+          requestBody: { required: true, content: { 'application/json': { schema: dashboard } } },
+          responses: json('the saved dashboard'),
+        },
+        delete: { summary: 'delete a dashboard (analyst and up)', parameters: [name], responses: json('{deleted}') },
+      },
       '/v1/tables': { get: { summary: 'tables the role may read', responses: json('tables') } },
       '/v1/tables/{table}': { get: { summary: 'a table: columns (with privacy class), rows, recent snapshots', parameters: [table], responses: json('the table') } },
       '/v1/tables/{table}/profile': { get: { summary: "the current snapshot's profile", parameters: [table], responses: json('the profile') } },

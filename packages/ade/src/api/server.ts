@@ -16,6 +16,8 @@ import { httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerExperimentRoutes } from './experiment-routes.js';
 import { registerModelRoutes } from './model-routes.js';
+import { registerSavedRoutes } from './saved-routes.js';
+import { isApiPath, registerUi } from './ui-routes.js';
 import type { ExperimentConfig, MetricConfig } from '../experiments/experiment-config.js';
 import { QueryPool, type QueryJob, type QueryPoolConfig } from './query-pool.js';
 
@@ -77,6 +79,8 @@ export interface ApiServerDeps {
   readonly collectorOrigins?: readonly string[];
   /** The project's experiments and metrics (ade.yaml): /v1/experiments. */
   readonly experiments?: { readonly experiments: readonly ExperimentConfig[]; readonly metrics: readonly MetricConfig[] };
+  /** The built web UI (packages/ui/dist), served at `/`; without it (or without its index.html) `/` says how to build it. */
+  readonly uiDir?: string;
 }
 
 type Authed = FastifyRequest & { principal?: Principal & { tokenId: string; source?: string } };
@@ -130,6 +134,8 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   app.addHook('onRequest', async (request: Authed, reply) => {
     const path = request.url.split('?')[0]!;
     if (open.has(path)) return;
+    // The UI's files need no token (the app logs in with one); the API's paths all do.
+    if (!isApiPath(path)) return;
     // A browser's CORS preflight carries no credentials; registerCollectorCors answers it.
     if (request.method === 'OPTIONS' && browserCollectorPath(path)) return;
     const collecting = collectorPath(path);
@@ -170,8 +176,11 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     }
     return reply.status(status).send(body);
   });
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.status(404).send({ error: { code: 'http.not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, hint: 'GET /openapi.json lists the routes' } }),
+  const ui = registerUi(app, deps.uiDir);
+  app.setNotFoundHandler(
+    async (request, reply) =>
+      ui.fallback(request, reply) ??
+      reply.status(404).send({ error: { code: 'http.not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, hint: 'GET /openapi.json lists the routes' } }),
   );
 
   app.get('/health', async () => ({ status: 'ok', version: deps.version }));
@@ -184,6 +193,14 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     }
   });
   app.get('/openapi.json', async () => openApiDocument(deps.version));
+
+  // Who the token is: the UI asks this when it logs in.
+  app.get('/v1/whoami', async (request: Authed) => ({ name: request.principal!.name, role: request.principal!.role, kind: 'api' }));
+
+  registerSavedRoutes(app, {
+    ...(deps.project ? { projectDir: deps.project.dir } : {}),
+    audit: (actor, action, target) => lake.catalog.audit({ actor, action, target, details: {} }),
+  });
 
   app.get('/v1/tables', async (request: Authed) => {
     const tables = await lake.tables(request.principal!);

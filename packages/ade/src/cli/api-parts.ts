@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { createApiServer, type ApiServerDeps } from '../api/server.js';
 import { Collector } from '../collector/collector.js';
@@ -44,8 +47,10 @@ export async function openApiParts(ctx: CommandContext, opts: ApiPartsOptions): 
       void ctx.lake.catalog.audit({ actor: 'collector', action: 'collector.damage', target: 'collector', details: { message: m } }).catch(() => undefined);
     },
   });
+  const uiDir = opts.deps?.uiDir ?? builtUiDir();
   const app = createApiServer({
     ...opts.deps,
+    ...(uiDir !== undefined ? { uiDir } : {}),
     collector,
     lake: ctx.lake,
     quality: ctx.quality,
@@ -64,6 +69,25 @@ export async function openApiParts(ctx: CommandContext, opts: ApiPartsOptions): 
       await collector.close();
     },
   };
+}
+
+/**
+ * The built web UI: the dist/ folder of the @ade/ui workspace package
+ * (`npm run build` makes it); undefined when the package is not installed.
+ * The folder may not exist yet: the server then says how to build it.
+ */
+export function builtUiDir(): string | undefined {
+  try {
+    // @ade/ui exports ./dist as dist/index.html; resolving fails when the file is not built yet.
+    return dirname(fileURLToPath(import.meta.resolve('@ade/ui/dist')));
+  } catch {
+    // Not built (or resolution refused): find the package folder the way Node would, walking up node_modules.
+    for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+      const pkg = join(dir, 'node_modules', '@ade', 'ui');
+      if (existsSync(join(pkg, 'package.json'))) return join(pkg, 'dist');
+      if (dirname(dir) === dir) return undefined;
+    }
+  }
 }
 
 /** `--port` as a port number (0 picks a free one); `fallback` when not given. */

@@ -1,0 +1,36 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { api, ApiError } from '../api.js';
+
+/** A GET's state: the data, or the error, while `loading` says a request is out. */
+export interface Loaded<T> {
+  readonly data: T | undefined;
+  readonly error: string | undefined;
+  readonly loading: boolean;
+  readonly reload: () => void;
+}
+
+/** The text to show for a failed request: the server's message and hint. */
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return `${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** GETs `path` (none while it is null) and again when it changes or `reload` is called. */
+export function useApi<T>(path: string | null): Loaded<T> {
+  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: path !== null });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (path === null) return;
+    const ctl = new AbortController();
+    setState((s) => ({ ...s, loading: true }));
+    api.get<T>(path, ctl.signal).then(
+      (data) => setState({ data, loading: false }),
+      (e: unknown) => {
+        if (!ctl.signal.aborted) setState({ error: errorText(e), loading: false });
+      },
+    );
+    return () => ctl.abort();
+  }, [path, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data: state.data, error: state.error, loading: state.loading, reload };
+}

@@ -1,0 +1,202 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { atLeast, type PageProps } from '../app.js';
+import { num, pct, when } from '../components/format.js';
+import { Alert, Async } from '../components/status.js';
+import { errorText, useApi } from '../components/use-api.js';
+import { href } from '../router.js';
+import type { ExperimentAnalysis, ExperimentDetail, ExperimentSummary } from '../types.js';
+
+/** Experiments: the list, or one experiment's latest stored analysis. */
+export function ExperimentsPage(props: PageProps) {
+  return props.arg ? <ExperimentView name={props.arg} canAnalyze={atLeast(props.me, 'analyst')} /> : <ExperimentList />;
+}
+
+const variantName = (v: ExperimentSummary['variants'][number]) => (typeof v === 'string' ? v : (v.key ?? v.name ?? '?'));
+
+function ExperimentList() {
+  const list = useApi<ExperimentSummary[]>('/v1/experiments');
+  return (
+    <section>
+      <h1>Experiments</h1>
+      <Async state={list}>
+        {(items) =>
+          items.length ? (
+            <table class="grid">
+              <thead>
+                <tr>
+                  <th scope="col">Experiment</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Variants</th>
+                  <th scope="col">Owner</th>
+                  <th scope="col">Last analysis</th>
+                  <th scope="col">Hypothesis</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((e) => (
+                  <tr key={e.key}>
+                    <td>
+                      <a href={href('experiments', e.key)}>{e.key}</a>
+                    </td>
+                    <td>{e.status}</td>
+                    <td>{e.variants.map(variantName).join(', ')}</td>
+                    <td>{e.owner ?? ''}</td>
+                    <td>{when(e.lastAnalysis)}</td>
+                    <td>{e.hypothesis ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p class="muted">No experiments in ade.yaml.</p>
+          )
+        }
+      </Async>
+    </section>
+  );
+}
+
+const ci = (c: readonly (number | null)[] | undefined, f: (v: number) => string) => (c ? `[${c[0] === null ? '-∞' : f(c[0])}, ${c[1] === null ? '∞' : f(c[1])}]` : '—');
+
+function Results(props: { analysis: ExperimentAnalysis }) {
+  const a = props.analysis;
+  return (
+    <table class="grid" data-testid="experiment-results" aria-label="Experiment results">
+      <thead>
+        <tr>
+          <th scope="col">Metric</th>
+          <th scope="col">Role</th>
+          <th scope="col">Variant</th>
+          <th scope="col">Units</th>
+          <th scope="col">Estimate</th>
+          <th scope="col">Effect (relative)</th>
+          <th scope="col">95% CI</th>
+          <th scope="col">p-value (adjusted)</th>
+          <th scope="col">Chance to win</th>
+          <th scope="col">Power: MDE</th>
+        </tr>
+      </thead>
+      <tbody>
+        {a.metrics.flatMap((m) => {
+          if (m.error)
+            return [
+              <tr key={m.metric}>
+                <th scope="row">{m.metric}</th>
+                <td>{m.role}</td>
+                <td colSpan={8}>
+                  <span class="status status-error">{m.error.message}</span>
+                </td>
+              </tr>,
+            ];
+          return m.variants.map((v) => {
+            const c = m.comparisons.find((x) => x.variant === v.variant);
+            const rel = c?.frequentist.relative;
+            const eff = rel ?? c?.frequentist.absolute;
+            const fmt = rel ? (x: number) => pct(x) : (x: number) => num(x);
+            const p = c?.adjustedPValue;
+            const win = c ? (c.bayesian.relative ?? c.bayesian.absolute).chanceToWin : undefined;
+            const good = c && p !== undefined && p < 0.05 ? ((eff?.estimate ?? 0) > 0) === m.higherIsBetter : undefined;
+            return (
+              <tr key={`${m.metric}:${v.variant}`} class={good === true ? 'win' : good === false ? 'lose' : ''}>
+                <th scope="row">{m.metric}</th>
+                <td>{m.role}</td>
+                <td>
+                  {v.variant}
+                  {v.variant === a.control ? ' (control)' : ''}
+                </td>
+                <td>{num(v.n)}</td>
+                <td>{num(v.estimate, 4)}</td>
+                <td>{eff ? fmt(eff.estimate) : '—'}</td>
+                <td>{eff ? ci(eff.ci, fmt) : '—'}</td>
+                <td>{p === undefined ? '—' : num(p, 3)}</td>
+                <td>{win === undefined ? '—' : pct(win)}</td>
+                <td>{m.power && v.variant === a.control ? `${m.power.mdeRelative !== null ? pct(m.power.mdeRelative) : num(m.power.mdeAbsolute)}${m.power.unitsPerVariantForMde ? `; ${num(m.power.unitsPerVariantForMde)} units/variant needed` : ''}` : ''}</td>
+              </tr>
+            );
+          });
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+function ExperimentView(props: { name: string; canAnalyze: boolean }) {
+  const detail = useApi<ExperimentDetail>(`/v1/experiments/${encodeURIComponent(props.name)}`);
+  const [fresh, setFresh] = useState<ExperimentAnalysis>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const analyze = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      setFresh(await api.post<ExperimentAnalysis>(`/v1/experiments/${encodeURIComponent(props.name)}/analyze`, {}));
+      detail.reload();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section>
+      <h1>Experiment {props.name}</h1>
+      <div class="toolbar">
+        <button type="button" onClick={() => void analyze()} disabled={!props.canAnalyze || busy} aria-describedby={props.canAnalyze ? undefined : 'analyze-note'}>
+          {busy ? 'Analyzing…' : 'Analyze now'}
+        </button>
+        {!props.canAnalyze && (
+          <span id="analyze-note" class="muted">
+            Analyses run queries: they need an analyst token or stronger.
+          </span>
+        )}
+      </div>
+      {error && <Alert>{error}</Alert>}
+      <Async state={detail}>
+        {(d) => {
+          const a = fresh ?? d.latest;
+          return (
+            <>
+              {d.experiment.hypothesis && <p>{String(d.experiment.hypothesis)}</p>}
+              <dl class="facts">
+                <dt>Status</dt>
+                <dd>{String(d.experiment.status ?? '—')}</dd>
+                <dt>Owner</dt>
+                <dd>{String(d.experiment.owner ?? '—')}</dd>
+                <dt>As of</dt>
+                <dd>{a ? when(a.asOf) : '—'}</dd>
+              </dl>
+              {!a ? (
+                <p class="muted">No stored analysis yet{props.canAnalyze ? ': “Analyze now” runs one.' : '.'}</p>
+              ) : (
+                <>
+                  <h2>Sample ratio</h2>
+                  {a.srm ? (
+                    <p class={a.srm.mismatch ? 'status status-fail' : 'status status-pass'} role="status">
+                      {a.srm.mismatch ? 'Sample ratio mismatch' : 'No sample ratio mismatch'}: χ² {num(a.srm.chiSquare)}, p = {num(a.srm.pValue)} (threshold {a.srm.threshold}); units {a.units.map((u) => `${u.variant} ${num(u.units)}`).join(', ')}
+                    </p>
+                  ) : (
+                    <p class="muted">No SRM test (one variant or no exposures).</p>
+                  )}
+                  {a.multipleExposures > 0 && <p class="muted">{num(a.multipleExposures)} units seen in more than one variant were left out.</p>}
+                  <h2>Results</h2>
+                  <p class="muted">Correction: {a.correction}. Effects are relative to {a.control} (absolute when the control mean is 0).</p>
+                  <Results analysis={a} />
+                </>
+              )}
+              <h2>Analyses over time</h2>
+              <ul class="muted">
+                {d.analyses.map((x) => (
+                  <li key={x.id}>
+                    as of {when(x.asOf)} — computed {when(x.computedAt)} by {x.computedBy}
+                  </li>
+                ))}
+              </ul>
+              <p class="muted">Cumulative effect over time needs each stored analysis's results; the API returns only the latest one.</p>
+            </>
+          );
+        }}
+      </Async>
+    </section>
+  );
+}

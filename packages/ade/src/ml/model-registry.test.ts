@@ -179,6 +179,11 @@ describe('the model registry', () => {
   });
 
   it('should close trainings whose process died: failed when nothing was registered, succeeded when it was', async () => {
+    // A lake of its own: the tamper test above leaves a damaged artifact that every serving-table rewrite refuses.
+    const own = await openTempLake('ade-registry-runs-');
+    const lake = own.lake;
+    const registry = new ModelRegistry(lake, { codeVersion: '9.9.9' });
+    try {
     // A process that has ended: its pid is free (or reused by a process that is not ours to mind).
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const here = hostname();
@@ -199,5 +204,9 @@ describe('the model registry', () => {
     assert.equal(runs.get(late.id)!.state, 'succeeded');
     assert.equal(runs.get(elsewhere.id)!.state, 'running', 'runs of other hosts are theirs to close');
     assert.equal(runs.get(alive.id)!.state, 'running', 'a live process is still training');
+    } finally {
+      await lake.close();
+      await rm(own.dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,11 +9,20 @@ import { Engine, writeArrow, type Session } from '../engine/index.js';
 import { AdeError } from '../kernel/index.js';
 import { toWire, WINDOW_BYTES, type FromWorker, type QueryJob, type ToWorker } from './query-pool-protocol.js';
 
-/** Sends result bytes as IPC messages, holding back once `WINDOW_BYTES` are not yet acknowledged. */
+/**
+ * Sends result bytes as IPC messages, holding back once `WINDOW_BYTES` are not
+ * yet acknowledged. Writes made in one turn of the event loop (a small
+ * result's opening bracket, rows and closing bracket) go out as one message,
+ * as do writes up to `BATCH_BYTES`: fewer messages, acknowledgements and
+ * socket writes in the main process.
+ */
 class IpcOutput extends Writable {
   readonly #id: number;
   #unacked = 0;
   #waiting: (() => void) | undefined;
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  #flushScheduled = false;
 
   constructor(id: number) {
     super({ highWaterMark: 64 * 1024 });
@@ -21,11 +30,22 @@ class IpcOutput extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (e?: Error | null) => void): void {
-    this.#send(chunk, done);
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.length;
+    if (this.#batchBytes >= BATCH_BYTES) return this.#flush(done);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        if (this.#batchBytes > 0 && !this.destroyed) this.#flush(() => undefined);
+      });
+    }
+    done();
   }
 
-  override _writev(chunks: { chunk: Buffer }[], done: (e?: Error | null) => void): void {
-    this.#send(Buffer.concat(chunks.map((c) => c.chunk)), done);
+  override _final(done: (e?: Error | null) => void): void {
+    if (this.#batchBytes > 0) this.#flush(done);
+    else done();
   }
 
   /** The main process has written `bytes` more to its client. */
@@ -38,13 +58,27 @@ class IpcOutput extends Writable {
     }
   }
 
-  #send(data: Buffer, done: () => void): void {
+  /** Sends the batch; `done` runs once the window has room again (at once if it has). */
+  #flush(done: () => void): void {
+    const data = this.#batch.length === 1 ? this.#batch[0]! : Buffer.concat(this.#batch, this.#batchBytes);
+    this.#batch = [];
+    this.#batchBytes = 0;
     send({ type: 'chunk', id: this.#id, data });
     this.#unacked += data.length;
     if (this.#unacked < WINDOW_BYTES) done();
-    else this.#waiting = done;
+    else if (this.#waiting) {
+      // A scheduled flush filled the window while a write waits too: both go on when it drains.
+      const earlier = this.#waiting;
+      this.#waiting = () => {
+        earlier();
+        done();
+      };
+    } else this.#waiting = done;
   }
 }
+
+/** Result bytes gathered into one IPC message at most. */
+const BATCH_BYTES = 256 * 1024;
 
 /** Sends to the main process; if it is gone, so is the worker's reason to live. */
 function send(message: FromWorker): void {

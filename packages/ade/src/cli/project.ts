@@ -44,6 +44,8 @@ export interface Project {
     readonly secretEnv: string;
     /** `server.query_workers`: the processes POST /v1/query runs in; unset fields take the pool's defaults. */
     readonly queryWorkers: { readonly size?: number; readonly memoryLimit?: string; readonly timeoutMs?: number; readonly maxQueued?: number };
+    /** `server.rate_limit`: requests per second per token, and the burst above it; unset fields take the server's defaults. */
+    readonly rateLimit: { readonly requestsPerSecond?: number; readonly burst?: number };
   };
   /** `collector:`: the event collector's buffer (Firehose-style buffering hints) and its disk budget. */
   readonly collector: { readonly dir: string; readonly flushIntervalMs: number; readonly flushBytes: number; readonly maxBytes: number; readonly allowedOrigins: readonly string[] };
@@ -201,7 +203,7 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
   const alertSinks = Object.entries(sinksRaw as Obj).map(([name, raw]) => parseSink(name, raw, env, fail));
 
   const serverCfg = section('server');
-  for (const k of Object.keys(serverCfg)) if (!['host', 'port', 'secret_env', 'query_workers'].includes(k)) fail(`server.${k}`, 'unknown key', 'server has host, port, secret_env and query_workers');
+  for (const k of Object.keys(serverCfg)) if (!['host', 'port', 'secret_env', 'query_workers', 'rate_limit'].includes(k)) fail(`server.${k}`, 'unknown key', 'server has host, port, secret_env, query_workers and rate_limit');
   const port = Number(str(serverCfg, 'server', 'port', '7300'));
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('server.port', 'must be a port number (0 picks a free one)');
   const secretEnv = serverCfg.secret_env === undefined ? 'ADE_SERVER_SECRET' : String(serverCfg.secret_env);
@@ -224,6 +226,18 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
       : {}),
     ...(workersCfg.timeout !== undefined ? { timeoutMs: parseDuration(str(workersCfg, 'server.query_workers', 'timeout'), 'server.query_workers.timeout') } : {}),
   };
+
+  const rateCfg = (serverCfg.rate_limit ?? {}) as Obj;
+  if (typeof rateCfg !== 'object' || rateCfg === null || Array.isArray(rateCfg)) fail('server.rate_limit', 'must be a mapping');
+  for (const k of Object.keys(rateCfg)) if (!['requests_per_second', 'burst'].includes(k)) fail(`server.rate_limit.${k}`, 'unknown key', 'rate_limit has requests_per_second and burst');
+  const positive = (key: string): number | undefined => {
+    if (rateCfg[key] === undefined) return undefined;
+    const n = Number(str(rateCfg, 'server.rate_limit', key));
+    if (!Number.isFinite(n) || n <= 0) fail(`server.rate_limit.${key}`, 'must be a positive number');
+    return n;
+  };
+  const [requestsPerSecond, burst] = [positive('requests_per_second'), positive('burst')];
+  const rateLimit = { ...(requestsPerSecond !== undefined ? { requestsPerSecond } : {}), ...(burst !== undefined ? { burst } : {}) };
 
   const collectorCfg = section('collector');
   for (const k of Object.keys(collectorCfg)) if (!['dir', 'flush_interval', 'flush_size', 'max_disk', 'allowed_origins'].includes(k)) fail(`collector.${k}`, 'unknown key', 'collector has dir, flush_interval, flush_size, max_disk and allowed_origins');
@@ -253,7 +267,7 @@ export function loadProject(dir: string, env: Readonly<Record<string, string | u
     checks,
     alertSinks,
     profileOnCommit: profile === 'on_commit',
-    server: { host: str(serverCfg, 'server', 'host', '127.0.0.1'), port, secretEnv, queryWorkers },
+    server: { host: str(serverCfg, 'server', 'host', '127.0.0.1'), port, secretEnv, queryWorkers, rateLimit },
     collector,
     schedules,
     metrics,

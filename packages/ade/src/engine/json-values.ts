@@ -1,5 +1,6 @@
 import {
   DuckDBBlobValue,
+  DuckDBDateValue,
   DuckDBDecimalValue,
   DuckDBListValue,
   DuckDBArrayValue,
@@ -20,7 +21,7 @@ import {
  * - BIGINT, HUGEINT and the unsigned kinds: a number when it is a safe
  *   integer, else its decimal string; DECIMAL: a number.
  * - FLOAT/DOUBLE: a number; NaN and ±Infinity as the strings `NaN`, `Infinity`.
- * - DATE: `2024-01-31`; TIMESTAMP: `2024-01-31T12:00:00.123456`;
+ * - DATE: `2024-01-31` (`infinity`, `-infinity`); TIMESTAMP: `2024-01-31T12:00:00.123456`;
  *   TIMESTAMPTZ: `2024-01-31T12:00:00Z` (UTC); TIME, INTERVAL, UUID, ENUM as
  *   DuckDB prints them.
  * - BLOB: base64. LIST/ARRAY: arrays; STRUCT: objects; MAP: `[{key, value}]`;
@@ -55,6 +56,9 @@ export const jsonValue: DuckDBValueConverter<unknown> = (value, type, converter)
       return isoTimestamp(String(value));
     case DuckDBTypeId.TIMESTAMP_TZ:
       return isoTimestamp(String(value)).replace(/\+00(?::00)?$/, 'Z');
+    case DuckDBTypeId.DATE:
+      // ±infinity as DuckDB prints them (the client library would print a date 5.9 million years away).
+      return value instanceof DuckDBDateValue && Math.abs(value.days) === 2 ** 31 - 1 ? (value.days > 0 ? 'infinity' : '-infinity') : String(value);
     case DuckDBTypeId.BLOB:
       return value instanceof DuckDBBlobValue ? Buffer.from(value.bytes).toString('base64') : String(value);
     case DuckDBTypeId.LIST:

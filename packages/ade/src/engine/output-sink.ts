@@ -32,9 +32,9 @@ export class OutputSink {
     if ((out as { destroyed?: boolean }).destroyed) gone('the output stream is already closed');
   }
 
-  async write(text: string): Promise<void> {
+  async write(text: string | Uint8Array): Promise<void> {
     if (this.#gone) throw this.#gone;
-    if (text === '') return;
+    if (text.length === 0) return;
     if (this.#out.write(text)) return;
     await new Promise<void>((resolve, reject) => {
       this.#waiting = { resolve, reject };

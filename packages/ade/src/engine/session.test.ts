@@ -412,6 +412,36 @@ describe('Session', () => {
       assert.equal(out.writableFinished, true);
     });
 
+    it('should write JSON that DuckDB builds with the same values as the rows query() returns, over many chunks and with nested columns', async () => {
+      const sqls = [
+        `SELECT range AS id, 'row ' || range AS label, range / 3 AS ratio, (range % 5)::DECIMAL(10, 2) AS amount,
+                TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (range) SECOND AS at, range % 2 = 0 AS even FROM range(5000) ORDER BY id DESC`,
+        'SELECT * FROM clean.events ORDER BY id',
+        // A list column: the rows go through JavaScript instead, with the same results.
+        'SELECT range AS id, [range, range + 1] AS pair FROM range(3000)',
+      ];
+      for (const sql of sqls) {
+        const { rows } = await session.query(sql);
+        assert.deepEqual(JSON.parse(await written(session, sql, 'json')), JSON.parse(JSON.stringify(rows)), sql);
+        const lines = (await written(session, sql, 'ndjson')).split('\n');
+        assert.equal(lines.pop(), '');
+        assert.deepEqual(lines.map((l) => JSON.parse(l)), JSON.parse(JSON.stringify(rows)), sql);
+      }
+      const out = collector();
+      const result = await session.writeTo('SELECT 1 AS a, 2 AS a', 'json', out);
+      assert.deepEqual(result.columns, [{ name: 'a', type: 'INTEGER' }, { name: 'a:1', type: 'INTEGER' }]);
+      assert.equal(out.text(), '[\n{"a":1,"a:1":2}\n]\n');
+    });
+
+    it('should stop a JSON query that DuckDB writes when the output closes early', async () => {
+      const out = collector({ delayMs: 5, highWaterMark: 64 });
+      setTimeout(() => out.destroy(), 50);
+      await assert.rejects(() => session.writeTo('SELECT range AS n FROM range(100000000)', 'ndjson', out), {
+        code: 'engine.output_closed',
+      });
+      assert.deepEqual((await session.query('SELECT 1 AS ok')).rows, [{ ok: 1 }]);
+    });
+
     it('should stop the query when the output closes early', async () => {
       const out = collector({ delayMs: 5, highWaterMark: 64 });
       setTimeout(() => out.destroy(), 50);

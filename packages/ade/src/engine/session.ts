@@ -1,12 +1,14 @@
-import { StatementType, type DuckDBInstance, type DuckDBResult } from '@duckdb/node-api';
+import { StatementType, type DuckDBBlobVector, type DuckDBInstance, type DuckDBResult } from '@duckdb/node-api';
 import { PermissionError, ValidationError, type Principal } from '../kernel/index.js';
 import { closedError } from './errors.js';
+import { deduplicatedNames, jsonRowsSql } from './json-rows-sql.js';
 import { chunkRows } from './json-values.js';
 import { OutputSink } from './output-sink.js';
 import type { QuerySlots } from './query-slots.js';
 import { QueryStream, type StartedQuery } from './query-stream.js';
 import { rowEncoder } from './row-encoder.js';
 import { RunningQuery } from './running-query.js';
+import { leadingKeyword } from './split-statements.js';
 import { prepareChecked, type Verdict } from './statement-guard.js';
 import type {
   OutputFormat,
@@ -39,6 +41,46 @@ export interface SessionParts {
 
 /** What a session admits: up to 64 SELECTs (all run, the last one's result returned), or one EXPLAIN. */
 const GUARD = { allowExplain: true, maxStatements: 64 } as const;
+
+/** A query `writeTo` lets DuckDB write the JSON of (see `jsonRowsSql`), and the columns of the query it wraps. */
+interface JsonPlan {
+  readonly sql: string;
+  readonly columns: readonly ResultColumn[];
+}
+
+/** JSON plans per DuckDB instance (a warm instance keeps its views, so its plans stay true). */
+const JSON_PLANS = new WeakMap<DuckDBInstance, Map<string, JsonPlan | null>>();
+const MAX_PLANS = 256;
+const MAX_PLANNED_SQL = 16 * 1024;
+
+const ROW_SEPARATOR = { json: Buffer.from(',\n'), ndjson: Buffer.from('\n') } as const;
+
+/**
+ * One chunk's JSON rows as one buffer: for `json` each row after a `,\n`
+ * (the first of the result after `\n`); for `ndjson` each row before a `\n`.
+ */
+function joinJsonRows(vector: DuckDBBlobVector, count: number, format: 'json' | 'ndjson', first: boolean): Buffer {
+  const rows: Uint8Array[] = new Array(count);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const bytes = vector.getItemBytes(i)!;
+    rows[i] = bytes;
+    total += bytes.length;
+  }
+  const separator = ROW_SEPARATOR[format];
+  const out = Buffer.allocUnsafe(total + separator.length * count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (format === 'json') {
+      if (i === 0 && first) out[at++] = 0x0a;
+      else at += separator.copy(out, at);
+    }
+    out.set(rows[i]!, at);
+    at += rows[i]!.length;
+    if (format === 'ndjson') out[at++] = 0x0a;
+  }
+  return out.subarray(0, at);
+}
 
 /** A second look, after DuckDB parsed the admitted text itself. */
 function assertRead(type: StatementType, verdict: Verdict): void {
@@ -162,6 +204,10 @@ export class Session {
     out: NodeJS.WritableStream,
     options: WriteToOptions = {},
   ): Promise<WriteToResult> {
+    if (format !== 'csv' && options.params === undefined) {
+      const plan = await this.#jsonPlan(sql, options);
+      if (plan) return this.#writeJsonRows(plan, format, out, options);
+    }
     const stream = this.stream(sql, options);
     let sink: OutputSink | undefined;
     let rowCount = 0;
@@ -216,6 +262,66 @@ export class Session {
     const query = new RunningQuery(await this.#instance.connect(), timeoutMs, this.#parts.slots);
     this.#queries.add(query);
     return query;
+  }
+
+  /**
+   * How DuckDB itself can write the JSON of `sql`'s rows (see `jsonRowsSql`):
+   * for one SELECT whose columns all have types it encodes exactly as
+   * `jsonValue` does; null otherwise. Kept per DuckDB instance, whose views
+   * (and so result types) never change.
+   */
+  async #jsonPlan(sql: string, options: QueryOptions): Promise<JsonPlan | null> {
+    let plans = JSON_PLANS.get(this.#instance);
+    if (!plans) JSON_PLANS.set(this.#instance, (plans = new Map()));
+    const known = plans.get(sql);
+    if (known !== undefined) return known;
+    if (sql.length > MAX_PLANNED_SQL || !['SELECT', 'WITH', 'FROM', 'VALUES'].includes(leadingKeyword(sql) ?? '')) return null;
+    const query = await this.#connect(options);
+    let plan: JsonPlan | null = null;
+    try {
+      const verdict = await query.step(() => this.#parts.verdicts.check(query.connection, sql, GUARD));
+      if (verdict.count === 1 && !verdict.explain) {
+        const statements = await query.step(() => prepareChecked(query.connection, sql, verdict, undefined));
+        query.own(statements);
+        const prepared = statements[0]!;
+        if (prepared.statementType === StatementType.SELECT && prepared.parameterCount === 0) {
+          const names = deduplicatedNames(Array.from({ length: prepared.columnCount }, (_, i) => prepared.columnName(i)));
+          const types = names.map((_, i) => prepared.columnType(i));
+          const wrapped = jsonRowsSql(sql, names.map((name, i) => ({ name, type: types[i]! })));
+          if (wrapped) plan = { sql: wrapped, columns: names.map((name, i) => ({ name, type: types[i]!.toString() })) };
+        }
+      }
+    } finally {
+      await this.#release(query);
+    }
+    if (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value!);
+    plans.set(sql, plan);
+    return plan;
+  }
+
+  /** `writeTo` for JSON and NDJSON with the text made by DuckDB: each chunk's rows go out as one buffer. */
+  async #writeJsonRows(plan: JsonPlan, format: 'json' | 'ndjson', out: NodeJS.WritableStream, options: WriteToOptions): Promise<WriteToResult> {
+    const { query, result } = await this.#start(plan.sql, options);
+    let sink: OutputSink | undefined;
+    let rowCount = 0;
+    try {
+      sink = new OutputSink(out, () => void this.#release(query));
+      if (format === 'json') await sink.write('[');
+      for (;;) {
+        const chunk = await query.step(() => result.fetchChunk());
+        if (!chunk || chunk.rowCount === 0) break;
+        await sink.write(joinJsonRows(chunk.getColumnVector(0) as DuckDBBlobVector, chunk.rowCount, format, rowCount === 0));
+        rowCount += chunk.rowCount;
+      }
+      if (format === 'json') await sink.write(rowCount === 0 ? ']\n' : '\n]\n');
+      if (options.end === true) await sink.end();
+      return { columns: plan.columns, rowCount };
+    } catch (e) {
+      throw sink?.failure ?? e;
+    } finally {
+      sink?.dispose();
+      await this.#release(query);
+    }
   }
 
   async #start(sql: string, options: QueryOptions): Promise<StartedQuery> {

@@ -51,7 +51,10 @@ export async function serveCommand(opts: ServeOptions, env: Readonly<Record<stri
       deps: {
         schedules: scheduler,
         queryWorkers: ctx.project.server.queryWorkers,
-        ...(opts.headersTimeout === undefined ? {} : { limits: { headersTimeoutMs: parseDuration(opts.headersTimeout, '--headers-timeout') } }),
+        limits: {
+          ...ctx.project.server.rateLimit,
+          ...(opts.headersTimeout === undefined ? {} : { headersTimeoutMs: parseDuration(opts.headersTimeout, '--headers-timeout') }),
+        },
         ...(opts.benchEndpoints ? { benchEndpoints: true } : {}),
       },
     });

@@ -71,6 +71,12 @@ describe('jsonRowsSql', () => {
     await assertSame(`SELECT * FROM (VALUES ('nan'::DOUBLE, 'inf'::DOUBLE, '-inf'::DOUBLE, 'nan'::FLOAT, NULL::DOUBLE, 5e-324::DOUBLE, 0.1::FLOAT)) v(a, b, c, d, e, f, g)`);
   });
 
+  it('should write whole doubles as JavaScript does, without a fraction', async () => {
+    const text = await viaSql("SELECT 2.0::DOUBLE AS a, -0.0::DOUBLE AS b, 1.5::DOUBLE AS c, 12::DECIMAL(10, 2) AS d, 9007199254740993.0::DOUBLE AS e");
+    assert.deepEqual(text, ['{"a":2,"b":0,"c":1.5,"d":12,"e":9007199254740992.0}']);
+    assert.equal(JSON.stringify(JSON.parse(text![0]!)), (await viaJs("SELECT 2.0::DOUBLE AS a, -0.0::DOUBLE AS b, 1.5::DOUBLE AS c, 12::DECIMAL(10, 2) AS d, 9007199254740993.0::DOUBLE AS e"))[0]);
+  });
+
   it('should write text with every kind of escape, booleans, dates, timestamps in ISO form, UUIDs and base64 blobs', async () => {
     await assertSame(`SELECT * FROM (VALUES
       ('plain', true, DATE '2024-01-31', TIMESTAMP '2024-01-31 12:00:00', TIMESTAMP '2024-01-31 12:00:00.123456', TIMESTAMP_S '2024-02-29 23:59:59',

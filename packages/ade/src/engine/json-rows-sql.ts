@@ -9,11 +9,17 @@ export interface JsonColumn {
 
 const MAX_SAFE = '9007199254740991';
 
-/** A DOUBLE as `jsonValue` writes it: NaN and ±Infinity as strings, −0 as 0. */
+/**
+ * A DOUBLE as `jsonValue` writes it: NaN and ±Infinity as strings; whole
+ * numbers below 2^53 without a fraction (`2`, not DuckDB's `2.0`; −0 as `0`),
+ * as JavaScript prints them. Other numbers keep DuckDB's shortest round-trip
+ * text, which parses to the same double (only the style of an exponent may
+ * differ: `1e21` for JavaScript's `1e+21`).
+ */
 function doubleJson(x: string): string {
   return (
     `CASE WHEN isnan(${x}) THEN '"NaN"'::JSON WHEN isinf(${x}) THEN (CASE WHEN ${x} > 0 THEN '"Infinity"' ELSE '"-Infinity"' END)::JSON ` +
-    `WHEN ${x} = 0 THEN '0'::JSON ELSE to_json(${x}) END`
+    `WHEN ${x} = trunc(${x}) AND abs(${x}) < ${MAX_SAFE} THEN to_json(${x}::BIGINT) ELSE to_json(${x}) END`
   );
 }
 
@@ -67,9 +73,9 @@ function columnJson(x: string, type: DuckDBType): string | undefined {
 
 /**
  * SQL that turns each row of one read-only statement into its JSON object
- * text, as a BLOB of UTF-8 (no decoding in JavaScript): the same text, value
- * for value, that `jsonValue` and `JSON.stringify` make of the row, with the
- * keys in column order. DuckDB builds it on its own threads, which is several
+ * text, as a BLOB of UTF-8 (no decoding in JavaScript): the same values that
+ * `jsonValue` and `JSON.stringify` make of the row (the same text but for the
+ * style of some numbers, see `doubleJson`), with the keys in column order. DuckDB builds it on its own threads, which is several
  * times cheaper than converting every value to JavaScript first.
  *
  * Undefined when a column has a type that is left to JavaScript (see

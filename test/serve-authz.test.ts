@@ -48,6 +48,11 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/tables/clean.orders/profile', allow: 'viewer' },
   { method: 'GET', path: '/v1/tables/raw.contacts/profile', allow: 'engineer' },
   { method: 'GET', path: '/v1/checks', allow: 'viewer' },
+  { method: 'GET', path: '/v1/checks/history?table=clean.orders', allow: 'viewer' },
+  { method: 'GET', path: '/v1/tables/clean.orders/profile/history', allow: 'viewer' },
+  { method: 'GET', path: '/v1/tables/raw.contacts/profile/history', allow: 'engineer' },
+  { method: 'GET', path: '/v1/quality/staged', allow: 'viewer' },
+  { method: 'GET', path: '/v1/alerts', allow: 'viewer' },
   { method: 'GET', path: '/v1/search?q=orders', allow: 'viewer' },
   { method: 'GET', path: '/v1/lineage/report.order_total', allow: 'viewer' },
   { method: 'GET', path: '/v1/lineage/raw.contacts', allow: 'engineer' },
@@ -74,6 +79,8 @@ const ROUTES: readonly Route[] = [
   // This project declares no experiment: allowed callers learn that (404), the rest are denied first.
   { method: 'GET', path: '/v1/experiments/checkout', allow: 'viewer', ok: 404 },
   { method: 'POST', path: '/v1/experiments/checkout/analyze', body: {}, allow: 'analyst', ok: 404 },
+  { method: 'GET', path: '/v1/experiments/checkout/timeline', allow: 'viewer', ok: 404 },
+  { method: 'POST', path: '/v1/experiments/checkout/timeline', body: {}, allow: 'analyst', ok: 404 },
   { method: 'GET', path: '/v1/models', allow: 'viewer' },
   // No model is registered here: allowed callers learn that (404), the rest are denied first.
   { method: 'GET', path: '/v1/models/churn', allow: 'viewer', ok: 404 },

@@ -30,6 +30,7 @@ const LAZY: Record<string, Loader> = {
   experiments: () => import('./pages/experiments.js').then((m) => m.ExperimentsPage),
   models: () => import('./pages/models.js').then((m) => m.ModelsPage),
   runs: () => import('./pages/runs.js').then((m) => m.RunsPage),
+  audit: () => import('./pages/audit.js').then((m) => m.AuditPage),
 };
 
 const NAV: readonly { page: string; label: string; min: Role }[] = [
@@ -40,6 +41,7 @@ const NAV: readonly { page: string; label: string; min: Role }[] = [
   { page: 'experiments', label: 'Experiments', min: 'viewer' },
   { page: 'models', label: 'Models', min: 'viewer' },
   { page: 'runs', label: 'Runs', min: 'viewer' },
+  { page: 'audit', label: 'Audit', min: 'admin' },
 ];
 const RANK: Record<Role, number> = { viewer: 0, analyst: 1, engineer: 2, admin: 3 };
 export const atLeast = (me: Me, role: Role) => RANK[me.role] >= RANK[role];
@@ -95,6 +97,8 @@ function Page(props: { route: Route; me: Me }) {
   if (page === 'tables' && arg) return <TablePage arg={arg} me={props.me} />;
   const loader = LAZY[page];
   if (!loader) return <Alert>No page {location.hash}. <a href="#/">Go home</a></Alert>;
+  const nav = NAV.find((n) => n.page === page);
+  if (nav && !atLeast(props.me, nav.min)) return <Alert>The {nav.label} page needs a {nav.min} token; you are signed in as {props.me.role}.</Alert>;
   return <LazyPage key={page} loader={loader} arg={arg} me={props.me} />;
 }
 

@@ -132,6 +132,44 @@ export interface ExperimentDetail {
   readonly latest: ExperimentAnalysis | null;
 }
 
+/** One as-of time of GET /v1/experiments/<key>/timeline. */
+export interface TimelinePoint {
+  readonly asOf: string;
+  readonly units: readonly { variant: string; units: number }[];
+  readonly srmPValue: number | null;
+  readonly metrics: readonly { metric: string; role: string; variant: string; scale: 'relative' | 'absolute'; effect: number; ciLow: number; ciHigh: number; adjustedPValue: number; chanceToWin: number | null }[];
+}
+
+/** GET /v1/tables/<t>/profile/history. */
+export interface ProfileHistory {
+  readonly table: string;
+  readonly points: readonly { snapshotId: number; profiledAt: string; rows: number; columns: readonly { name: string; nulls: number; nullRatio: number }[] }[];
+}
+
+/** GET /v1/quality/staged. */
+export interface StagedWrite {
+  readonly id: string;
+  readonly table: string;
+  readonly operation: string;
+  readonly state: string;
+  readonly batchId: string;
+  readonly reason: string;
+  readonly committer: string;
+  readonly createdAt: string;
+  readonly files: number;
+  readonly rows: number;
+}
+
+/** GET /v1/alerts. */
+export interface AlertInfo {
+  readonly id: string;
+  readonly checkId: string;
+  readonly table: string;
+  readonly state: 'open' | 'closed';
+  readonly openedAt: string;
+  readonly closedAt?: string;
+}
+
 export interface ModelSummary {
   readonly name: string;
   readonly versions: number;

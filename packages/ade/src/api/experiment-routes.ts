@@ -4,6 +4,7 @@ import type { ExperimentConfig, MetricConfig } from '../experiments/experiment-c
 import { NotFoundError, PermissionError, roleAtLeast, ValidationError, type Principal } from '../kernel/index.js';
 import type { Lake } from '../lake/index.js';
 import type { QualityService } from '../quality/quality-service.js';
+import { dayBoundaries, DEFAULT_TIMELINE_POINTS, experimentTimeline, MAX_TIMELINE_POINTS } from '../experiments/experiment-timeline.js';
 
 export interface ExperimentRouteDeps {
   readonly lake: Lake;
@@ -48,6 +49,27 @@ export function registerExperimentRoutes(app: FastifyInstance, deps: ExperimentR
     };
   });
 
+  // Cumulative effect over time: the stored analyses by as-of time (each one is cumulative up to its as-of).
+  app.get('/v1/experiments/:key/timeline', async (request) => {
+    const experiment = find((request.params as { key: string }).key);
+    return experimentTimeline(experiment.key, await deps.lake.catalog.listExperimentAnalyses(experiment.key, { limit: MAX_TIMELINE_POINTS * 4 }));
+  });
+
+  // Fills the timeline: up to `days` analyses at day boundaries since the start, stored as analyze stores them.
+  app.post('/v1/experiments/:key/timeline', async (request: Authed) => {
+    const principal = request.principal!;
+    if (!roleAtLeast(principal.role, 'analyst')) throw new PermissionError(`the role ${principal.role} may not run analyses`, { hint: 'analyses run queries: they need an analyst token or stronger' });
+    const experiment = find((request.params as { key: string }).key);
+    const body = (request.body ?? {}) as { days?: unknown };
+    const days = body.days === undefined ? DEFAULT_TIMELINE_POINTS : Number(body.days);
+    if (!Number.isInteger(days) || days < 1 || days > MAX_TIMELINE_POINTS) throw new ValidationError(`days must be a whole number from 1 to ${MAX_TIMELINE_POINTS}`, { hint: '{"days": 14}' });
+    for (const asOf of dayBoundaries(experiment, deps.lake.clock.now(), days)) {
+      // Back-dated analyses record no sample-ratio check (that belongs to the latest data): no `quality`.
+      await analyzeExperiment(deps.lake, principal, experiment, deps.metrics, { asOf, correction: 'holm' });
+    }
+    return experimentTimeline(experiment.key, await deps.lake.catalog.listExperimentAnalyses(experiment.key, { limit: MAX_TIMELINE_POINTS * 4 }));
+  });
+
   app.post('/v1/experiments/:key/analyze', async (request: Authed) => {
     const principal = request.principal!;
     if (!roleAtLeast(principal.role, 'analyst')) throw new PermissionError(`the role ${principal.role} may not run analyses`, { hint: 'analyses run queries: they need an analyst token or stronger' });
@@ -67,3 +89,4 @@ export function registerExperimentRoutes(app: FastifyInstance, deps: ExperimentR
     });
   });
 }
+

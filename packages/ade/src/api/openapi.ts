@@ -82,6 +82,26 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/v1/checks': {
         get: { summary: 'the latest result of every check on tables the role may read', parameters: [{ name: 'table', in: 'query', schema: { type: 'string' } }], responses: json('check results') },
       },
+      '/v1/checks/history': {
+        get: {
+          summary: 'check results over time (newest first) on tables the role may read',
+          parameters: [
+            { name: 'table', in: 'query', schema: { type: 'string' } },
+            { name: 'check', in: 'query', schema: { type: 'string' }, description: 'a check id, <zone.table>/<name>' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
+          responses: json('check results'),
+        },
+      },
+      '/v1/tables/{table}/profile/history': {
+        get: { summary: "each stored snapshot profile's rows and per-column null ratio, oldest first", parameters: [table, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } }], responses: json('profile points') },
+      },
+      '/v1/quality/staged': {
+        get: { summary: 'writes blocked by error checks (all states with all=true) on tables the role may read', parameters: [{ name: 'all', in: 'query', schema: { type: 'boolean' } }], responses: json('staged snapshots') },
+      },
+      '/v1/alerts': {
+        get: { summary: 'alerts of failing checks on tables the role may read', parameters: [{ name: 'state', in: 'query', schema: { enum: ['open', 'closed'] } }], responses: json('alerts') },
+      },
       '/v1/search': {
         get: {
           summary: 'full-text search over tables, columns, profiles and check results',
@@ -151,6 +171,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/v1/experiments': { get: { summary: "the experiments of ade.yaml: status, variants, metrics, last analysis", responses: json('experiments') } },
       '/v1/experiments/{key}': {
         get: { summary: 'an experiment: definition, stored analyses and the latest one', parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }], responses: json('the experiment') },
+      },
+      '/v1/experiments/{key}/timeline': {
+        get: { summary: 'the cumulative effect over time: stored analyses by as-of time, per metric and treatment the effect, interval and adjusted p-value', parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }], responses: json('the timeline') },
+        post: {
+          summary: 'analyse the experiment as of each day boundary since its start (the last `days`, at most 60; analyst and up), store them and return the timeline',
+          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { days: { type: 'integer', minimum: 1, maximum: 60 } } } } } },
+          responses: json('the timeline'),
+        },
       },
       '/v1/experiments/{key}/analyze': {
         post: {

@@ -16,6 +16,7 @@ import { httpError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerExperimentRoutes } from './experiment-routes.js';
 import { registerModelRoutes } from './model-routes.js';
+import { registerQualityRoutes } from './quality-routes.js';
 import { registerSavedRoutes } from './saved-routes.js';
 import { isApiPath, registerUi } from './ui-routes.js';
 import type { ExperimentConfig, MetricConfig } from '../experiments/experiment-config.js';
@@ -278,6 +279,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   // The audit log is for admins (as `ade audit list`); reading it is itself an admin act, but not logged (it would log its own reading).
   registerExperimentRoutes(app, { lake, quality: deps.quality, experiments: deps.experiments?.experiments ?? [], metrics: deps.experiments?.metrics ?? [] });
   registerModelRoutes(app, { lake, version: deps.version });
+  registerQualityRoutes(app, { lake });
 
   app.get('/v1/audit', async (request: Authed) => {
     const principal = request.principal!;

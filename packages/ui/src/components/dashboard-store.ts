@@ -52,3 +52,27 @@ export function rangeParams(sql: string, from: string, to: string): Record<strin
   if (/\$to\b/.test(sql)) params.to = to || '9999-12-31';
   return Object.keys(params).length ? params : undefined;
 }
+
+/**
+ * The range a dashboard opens with, from its `dateRange.default`: `30d`,
+ * `12w`, `6m` (days, weeks, months up to `today`), `ytd`, `all`, or
+ * `2026-01-01..2026-03-31`. Dates as `YYYY-MM-DD` (UTC); an empty end is
+ * open. Anything else: undefined (the range stays open).
+ */
+export function defaultRange(spec: string | undefined, today: Date): { from: string; to: string } | undefined {
+  if (!spec) return undefined;
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const text = spec.trim().toLowerCase();
+  if (text === 'all') return { from: '', to: '' };
+  if (text === 'ytd') return { from: `${today.getUTCFullYear()}-01-01`, to: day(today) };
+  const fixed = /^(\d{4}-\d{2}-\d{2})?\s*\.\.\s*(\d{4}-\d{2}-\d{2})?$/.exec(text);
+  if (fixed && (fixed[1] || fixed[2])) return { from: fixed[1] ?? '', to: fixed[2] ?? '' };
+  const last = /^(\d{1,4})\s*([dwm])$/.exec(text);
+  if (!last) return undefined;
+  const n = Number(last[1]);
+  const from = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
+  if (last[2] === 'd') from.setUTCDate(from.getUTCDate() - n);
+  else if (last[2] === 'w') from.setUTCDate(from.getUTCDate() - 7 * n);
+  else from.setUTCMonth(from.getUTCMonth() - n);
+  return { from: day(from), to: day(today) };
+}

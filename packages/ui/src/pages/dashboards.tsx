@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import type { PageProps } from '../app.js';
+import { atLeast, type PageProps } from '../app.js';
 import { Chart } from '../components/chart.js';
 import { chartOption, guessSpec } from '../components/chart-spec.js';
-import { getDashboard, getQuery, putDashboard, rangeParams } from '../components/dashboard-store.js';
+import { defaultRange, getDashboard, getQuery, putDashboard, rangeParams } from '../components/dashboard-store.js';
 import { ResultGrid } from '../components/result-grid.js';
 import { Alert, Async } from '../components/status.js';
 import { errorText, useApi } from '../components/use-api.js';
@@ -12,7 +12,7 @@ import type { Dashboard, DashboardTile, Row } from '../types.js';
 
 /** Dashboards: the list, or one dashboard as a grid of its saved queries' charts. */
 export function DashboardsPage(props: PageProps) {
-  return props.arg ? <DashboardView name={props.arg} /> : <DashboardList />;
+  return props.arg ? <DashboardView name={props.arg} canEdit={atLeast(props.me, 'analyst')} /> : <DashboardList />;
 }
 
 function DashboardList() {
@@ -41,7 +41,7 @@ function DashboardList() {
   );
 }
 
-function DashboardView(props: { name: string }) {
+function DashboardView(props: { name: string; canEdit: boolean }) {
   const [dashboard, setDashboard] = useState<Dashboard | null>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
@@ -54,6 +54,13 @@ function DashboardView(props: { name: string }) {
       (d) => {
         setDashboard(d);
         setTitle(d?.title ?? props.name);
+        // The dashboard's own default range (dateRange.default in its file) applies when it opens.
+        const initial = defaultRange((d?.dateRange as { default?: string } | undefined)?.default, new Date());
+        if (initial) {
+          setFrom(initial.from);
+          setTo(initial.to);
+          setRange(initial);
+        }
       },
       (e: unknown) => setError(errorText(e)),
     );
@@ -99,9 +106,14 @@ function DashboardView(props: { name: string }) {
           Title
           <input value={title} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />
         </label>
-        <button type="button" onClick={() => void save()}>
+        <button type="button" onClick={() => void save()} disabled={!props.canEdit} aria-describedby={props.canEdit ? undefined : 'edit-note'}>
           Save dashboard
         </button>
+        {!props.canEdit && (
+          <span id="edit-note" class="muted">
+            Editing dashboards needs an analyst token or stronger.
+          </span>
+        )}
       </div>
       {notice && <p role="status">{notice}</p>}
       {dashboard.tiles.length === 0 && <p class="muted">No tiles.</p>}

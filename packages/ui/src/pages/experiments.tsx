@@ -5,7 +5,8 @@ import { num, pct, when } from '../components/format.js';
 import { Alert, Async } from '../components/status.js';
 import { errorText, useApi } from '../components/use-api.js';
 import { href } from '../router.js';
-import type { ExperimentAnalysis, ExperimentDetail, ExperimentSummary } from '../types.js';
+import type { ExperimentAnalysis, ExperimentDetail, ExperimentSummary, TimelinePoint } from '../types.js';
+import { Chart, type ChartOption } from '../components/chart.js';
 
 /** Experiments: the list, or one experiment's latest stored analysis. */
 export function ExperimentsPage(props: PageProps) {
@@ -184,19 +185,105 @@ function ExperimentView(props: { name: string; canAnalyze: boolean }) {
                   <Results analysis={a} />
                 </>
               )}
-              <h2>Analyses over time</h2>
-              <ul class="muted">
-                {d.analyses.map((x) => (
-                  <li key={x.id}>
-                    as of {when(x.asOf)} — computed {when(x.computedAt)} by {x.computedBy}
-                  </li>
-                ))}
-              </ul>
-              <p class="muted">Cumulative effect over time needs each stored analysis's results; the API returns only the latest one.</p>
+              <Timeline name={props.name} canAnalyze={props.canAnalyze} onComputed={detail.reload} />
+              <details>
+                <summary>Stored analyses ({d.analyses.length})</summary>
+                <ul class="muted">
+                  {d.analyses.map((x) => (
+                    <li key={x.id}>
+                      as of {when(x.asOf)} — computed {when(x.computedAt)} by {x.computedBy}
+                    </li>
+                  ))}
+                </ul>
+              </details>
             </>
           );
         }}
       </Async>
     </section>
+  );
+}
+
+/** The cumulative effect of each metric over time: per treatment, the effect as of each stored analysis and its 95% interval. */
+function timelineOption(points: readonly TimelinePoint[], metric: string): ChartOption {
+  const x = points.map((p) => p.asOf.slice(0, 10));
+  const variants = [...new Set(points.flatMap((p) => p.metrics.filter((m) => m.metric === metric).map((m) => m.variant)))];
+  const at = (p: TimelinePoint, v: string) => p.metrics.find((m) => m.metric === metric && m.variant === v);
+  const finite = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? n : null);
+  const series = variants.flatMap((v) => [
+    { type: 'line', name: `${v} low`, data: points.map((p) => finite(at(p, v)?.ciLow)), stack: `band-${v}`, stackStrategy: 'all', lineStyle: { opacity: 0 }, symbol: 'none', tooltip: { show: false } },
+    {
+      type: 'line',
+      name: `${v} 95% CI`,
+      data: points.map((p) => {
+        const m = at(p, v);
+        const [lo, hi] = [finite(m?.ciLow), finite(m?.ciHigh)];
+        return lo === null || hi === null ? null : hi - lo;
+      }),
+      stack: `band-${v}`,
+      stackStrategy: 'all',
+      lineStyle: { opacity: 0 },
+      areaStyle: { opacity: 0.2 },
+      symbol: 'none',
+    },
+    { type: 'line', name: v, data: points.map((p) => finite(at(p, v)?.effect)), symbolSize: 6 },
+  ]);
+  const relative = points.some((p) => p.metrics.some((m) => m.metric === metric && m.scale === 'relative'));
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0, data: variants.flatMap((v) => [v, `${v} 95% CI`]) },
+    grid: { left: 60, right: 16, top: 36, bottom: 30 },
+    xAxis: { type: 'category', data: x, boundaryGap: false },
+    yAxis: { type: 'value', scale: true, axisLabel: relative ? { formatter: (v: number) => `${Math.round(v * 1000) / 10}%` } : {} },
+    series: [...series, { type: 'line', name: 'no effect', data: points.map(() => 0), lineStyle: { type: 'dotted', color: '#888' }, symbol: 'none', tooltip: { show: false } }],
+  };
+}
+
+function Timeline(props: { name: string; canAnalyze: boolean; onComputed: () => void }) {
+  const path = `/v1/experiments/${encodeURIComponent(props.name)}/timeline`;
+  const timeline = useApi<{ points: TimelinePoint[] }>(path);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const compute = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.post(path, {});
+      timeline.reload();
+      props.onComputed();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <h2>Cumulative effect over time</h2>
+      <div class="toolbar">
+        <button type="button" onClick={() => void compute()} disabled={!props.canAnalyze || busy}>
+          {busy ? 'Computing…' : 'Compute daily history'}
+        </button>
+        <span class="muted">One analysis per day since the start (at most 30 points), each over everything up to that day.</span>
+      </div>
+      {error && <Alert>{error}</Alert>}
+      <Async state={timeline}>
+        {(t) => {
+          if (t.points.length < 2) return <p class="muted">{t.points.length} stored analysis{props.canAnalyze ? ': “Compute daily history” fills the timeline.' : '.'}</p>;
+          const metrics = [...new Set(t.points.flatMap((p) => p.metrics.map((m) => m.metric)))];
+          return (
+            <div class="cards">
+              {metrics.map((m) => (
+                <figure class="card" key={m}>
+                  <figcaption>{m}: effect against the control as of each day, with its 95% interval</figcaption>
+                  <Chart option={timelineOption(t.points, m)} label={`Cumulative effect of ${m} over time`} height={220} testid="experiment-timeline" />
+                </figure>
+              ))}
+            </div>
+          );
+        }}
+      </Async>
+    </>
   );
 }

@@ -1,17 +1,16 @@
 import type { PageProps } from '../app.js';
 import { Async } from '../components/status.js';
 import { useApi } from '../components/use-api.js';
-import { when } from '../components/format.js';
+import { num, when } from '../components/format.js';
 import { href } from '../router.js';
-import type { CheckResult, Run } from '../types.js';
+import type { AlertInfo, CheckResult, StagedWrite } from '../types.js';
 import { ChecksTable } from './table-page.js';
 
-/** Quality: failing and warning checks across the readable tables. */
+/** Quality: failing and warning checks across the readable tables, open alerts and the writes error checks blocked. */
 export function QualityPage(_props: PageProps) {
   const checks = useApi<CheckResult[]>('/v1/checks');
-  // Blocked writes show up as failed ingest runs; the server has no route listing the staged snapshots themselves.
-  const runs = useApi<Run[]>('/v1/runs?kind=ingest&limit=200');
-  const blocked = (runs.data ?? []).filter((r) => r.state === 'failed' && /blocked/i.test(r.error ?? ''));
+  const staged = useApi<StagedWrite[]>('/v1/quality/staged');
+  const alerts = useApi<AlertInfo[]>('/v1/alerts?state=open');
   return (
     <section>
       <h1>Quality</h1>
@@ -20,7 +19,6 @@ export function QualityPage(_props: PageProps) {
           const bad = all.filter((r) => r.status === 'fail' || r.status === 'error');
           const failing = bad.filter((r) => r.severity === 'error');
           const warning = bad.filter((r) => r.severity === 'warn');
-          const staged = bad.filter((r) => r.stagedId);
           return (
             <>
               <p class={`alert-state ${failing.length ? 'bad' : warning.length ? 'warn' : 'ok'}`} role="status">
@@ -30,29 +28,66 @@ export function QualityPage(_props: PageProps) {
               {failing.length ? <ChecksTable results={failing} showTable /> : <p class="muted">None.</p>}
               <h2>Warning</h2>
               {warning.length ? <ChecksTable results={warning} showTable /> : <p class="muted">None.</p>}
-              <h2>Staged (blocked) batches</h2>
-              {blocked.length > 0 && (
-                <ul>
-                  {blocked.map((r) => (
-                    <li key={r.id}>
-                      {when(r.startedAt ?? r.createdAt)} <a href={href('tables', r.target)}>{r.target}</a>: {r.error} (<a href={href('runs', r.id)}>run</a>)
-                    </li>
-                  ))}
-                </ul>
-              )}
-              {staged.length ? (
-                <ul>
-                  {[...new Set(staged.map((r) => `${r.table} staged ${r.stagedId}${r.batchId ? ` (batch ${r.batchId})` : ''}`))].map((s) => (
-                    <li key={s}>{s}</li>
-                  ))}
-                </ul>
-              ) : (
-                <p class="muted">{blocked.length ? 'Above: ingests blocked by error checks (from the runs).' : 'No blocked writes in the recent runs.'} The server has no route listing staged snapshots; `ade quality staged` shows them.</p>
-              )}
             </>
           );
         }}
       </Async>
+      <h2>Open alerts</h2>
+      <Async state={alerts}>
+        {(list) =>
+          list.length ? (
+            <ul data-testid="open-alerts">
+              {list.map((a) => (
+                <li key={a.id}>
+                  <a href={href('tables', a.table)}>{a.table}</a>: {a.checkId.slice(a.table.length + 1)} failing since {when(a.openedAt)}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p class="muted">No open alerts.</p>
+          )
+        }
+      </Async>
+      <h2>Staged (blocked) writes</h2>
+      <Async state={staged}>
+        {(list) =>
+          list.length ? (
+            <table class="grid" data-testid="staged-writes" aria-label="Staged (blocked) writes">
+              <thead>
+                <tr>
+                  <th scope="col">Table</th>
+                  <th scope="col">When</th>
+                  <th scope="col">Rows</th>
+                  <th scope="col">By</th>
+                  <th scope="col">Why</th>
+                  <th scope="col">Staged id</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((w) => (
+                  <tr key={w.id}>
+                    <td>
+                      <a href={href('tables', w.table)}>{w.table}</a>
+                    </td>
+                    <td>{when(w.createdAt)}</td>
+                    <td>{num(w.rows)}</td>
+                    <td>{w.committer}</td>
+                    <td class="error-cell">{w.reason}</td>
+                    <td>
+                      <code>{w.id}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p class="muted">No blocked writes.</p>
+          )
+        }
+      </Async>
+      <p class="muted">
+        <code>ade quality staged &lt;id&gt; --sql …</code> queries a blocked write as it would have left its table; <code>--discard</code> lets it go.
+      </p>
     </section>
   );
 }

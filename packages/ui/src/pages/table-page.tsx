@@ -7,7 +7,7 @@ import { ResultGrid } from '../components/result-grid.js';
 import { Alert, Async } from '../components/status.js';
 import { errorText, useApi } from '../components/use-api.js';
 import { href } from '../router.js';
-import type { CheckResult, ColumnProfile, Lineage, Row, TableDetail, TableProfile } from '../types.js';
+import type { CheckResult, ColumnProfile, Lineage, ProfileHistory, Row, TableDetail, TableProfile } from '../types.js';
 
 /** A table's page: description, schema with privacy, lineage, snapshots, profile charts, checks and sample rows. */
 export function TablePage(props: PageProps) {
@@ -144,11 +144,48 @@ function profileOption(c: ColumnProfile): ChartOption | null {
   return null;
 }
 
+/** Each column's null ratio per profiled snapshot (the columns that ever had nulls, up to 8). */
+function nullRatioOption(history: ProfileHistory): ChartOption | null {
+  const points = history.points;
+  if (points.length < 2) return null;
+  const names = [...new Set(points.flatMap((p) => p.columns.filter((c) => c.nulls > 0).map((c) => c.name)))].slice(0, 8);
+  if (!names.length) return null;
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis', valueFormatter: (v: number) => `${Math.round(v * 10000) / 100}%` },
+    legend: { top: 0, type: 'scroll' },
+    grid: { left: 50, right: 16, top: 30, bottom: 30 },
+    xAxis: { type: 'category', data: points.map((p) => `#${p.snapshotId}`), name: 'snapshot' },
+    yAxis: { type: 'value', min: 0, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` } },
+    series: names.map((n) => ({ type: 'line', name: n, data: points.map((p) => p.columns.find((c) => c.name === n)?.nullRatio ?? null), symbolSize: 6 })),
+  };
+}
+
+function NullRatioHistory(props: { table: string }) {
+  const history = useApi<ProfileHistory>(`/v1/tables/${encodeURIComponent(props.table)}/profile/history`);
+  return (
+    <Async state={history}>
+      {(h) => {
+        const option = nullRatioOption(h);
+        return option ? (
+          <figure class="card">
+            <figcaption>Null ratio over time (columns that had nulls, per profiled snapshot)</figcaption>
+            <Chart option={option} label={`Null ratio over time of ${props.table}`} height={200} testid="null-ratio-chart" />
+          </figure>
+        ) : (
+          <p class="muted">{h.points.length < 2 ? `Null ratio over time: ${h.points.length} profiled snapshot(s) so far.` : 'No column has had nulls.'}</p>
+        );
+      }}
+    </Async>
+  );
+}
+
 function ProfileSection(props: { table: string }) {
   const profile = useApi<TableProfile>(`/v1/tables/${encodeURIComponent(props.table)}/profile`);
   return (
     <>
       <h2>Profile</h2>
+      <NullRatioHistory table={props.table} />
       <Async state={profile}>
         {(p) =>
           p.columns.length === 0 ? (
@@ -191,7 +228,7 @@ const isBand = (e: unknown): e is AnomalyExpected => typeof e === 'object' && e 
 
 function anomalyOption(results: readonly CheckResult[]): ChartOption {
   const points = [...results].sort((a, b) => observedAt(a).localeCompare(observedAt(b)));
-  // One point (the API returns the latest result only): the band spans a padded axis so it still shows.
+  // One point: the band spans a padded axis so it still shows.
   const pad = points.length === 1;
   const x = [...(pad ? [''] : []), ...points.map((r) => when(observedAt(r))), ...(pad ? [' '] : [])];
   const around = <T,>(values: T[], edge: T | null): (T | null)[] => (pad ? [edge, ...values, edge] : values);
@@ -214,7 +251,8 @@ function anomalyOption(results: readonly CheckResult[]): ChartOption {
 }
 
 function ChecksSection(props: { table: string }) {
-  const checks = useApi<CheckResult[]>(`/v1/checks?table=${encodeURIComponent(props.table)}`);
+  // Every result (newest first), not only the latest: the anomaly chart draws each check's band over time.
+  const checks = useApi<CheckResult[]>(`/v1/checks/history?table=${encodeURIComponent(props.table)}&limit=500`);
   return (
     <>
       <h2>Checks</h2>
@@ -223,9 +261,14 @@ function ChecksSection(props: { table: string }) {
           if (!list.length) return <p class="muted">No check results.</p>;
           const byCheck = new Map<string, CheckResult[]>();
           for (const r of list) byCheck.set(r.checkId, [...(byCheck.get(r.checkId) ?? []), r]);
+          const latest = [...byCheck.values()].map((rs) => rs[0]!);
           return (
             <>
-              <ChecksTable results={list} />
+              <ChecksTable results={latest} />
+              <details>
+                <summary>History ({list.length} results)</summary>
+                <ChecksTable results={list} />
+              </details>
               {[...byCheck].filter(([, rs]) => rs.some((r) => isBand(r.expected))).map(([id, rs]) => (
                 <figure key={id} class="card">
                   <figcaption>{id}: observed against the expected band</figcaption>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
-import type { PageProps } from '../app.js';
+import { atLeast, type PageProps } from '../app.js';
 import { Chart } from '../components/chart.js';
 import { CHART_TYPES, chartOption, guessSpec } from '../components/chart-spec.js';
 import { download, toCsv } from '../components/csv.js';
@@ -29,6 +29,7 @@ function loadSchema(): Promise<SqlSchema> {
 
 /** The SQL workbench: editor, run/cancel, paged result, chart builder, save, CSV and add to a dashboard. */
 export function WorkbenchPage(props: PageProps) {
+  const canSave = atLeast(props.me, 'analyst');
   const [load, setLoad] = useState({ text: 'SELECT 1 AS one', version: 0 });
   const [schema, setSchema] = useState<SqlSchema>({});
   const [result, setResult] = useState<{ columns: string[]; rows: Row[]; ms: number }>();
@@ -130,15 +131,20 @@ export function WorkbenchPage(props: PageProps) {
         <button type="button" onClick={cancel} disabled={running === undefined}>
           Cancel
         </button>
-        <button type="button" onClick={() => void save()}>
+        <button type="button" onClick={() => void save()} disabled={!canSave} aria-describedby={canSave ? undefined : 'save-note'}>
           Save query
         </button>
-        <button type="button" onClick={() => void addToDashboard()}>
+        <button type="button" onClick={() => void addToDashboard()} disabled={!canSave} aria-describedby={canSave ? undefined : 'save-note'}>
           Add to dashboard
         </button>
         <button type="button" onClick={() => result && download(`${saved ?? 'result'}.csv`, toCsv(result.columns, result.rows))} disabled={!result?.rows.length}>
           Download CSV
         </button>
+        {!canSave && (
+          <span id="save-note" class="muted">
+            Saving queries and dashboards needs an analyst token or stronger.
+          </span>
+        )}
         {running && <span class="muted">Running…</span>}
         {result && !running && (
           <span class="muted">

@@ -34,3 +34,21 @@ export function useApi<T>(path: string | null): Loaded<T> {
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
+
+/** A user action that calls the server: `busy` while it runs, `error` if it failed (cleared when it runs again). */
+export function useAction(): { busy: boolean; error: string | undefined; run: (work: () => Promise<void>) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const run = useCallback(async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { atLeast, type PageProps } from '../app.js';
 import { num, pct, when } from '../components/format.js';
 import { Alert, Async } from '../components/status.js';
-import { errorText, useApi } from '../components/use-api.js';
+import { useAction, useApi } from '../components/use-api.js';
 import { href } from '../router.js';
 import type { ExperimentAnalysis, ExperimentDetail, ExperimentSummary, TimelinePoint } from '../types.js';
 import { Chart, type ChartOption } from '../components/chart.js';
@@ -125,20 +125,12 @@ function Results(props: { analysis: ExperimentAnalysis }) {
 function ExperimentView(props: { name: string; canAnalyze: boolean }) {
   const detail = useApi<ExperimentDetail>(`/v1/experiments/${encodeURIComponent(props.name)}`);
   const [fresh, setFresh] = useState<ExperimentAnalysis>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const analyze = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const { busy, error, run } = useAction();
+  const analyze = () =>
+    run(async () => {
       setFresh(await api.post<ExperimentAnalysis>(`/v1/experiments/${encodeURIComponent(props.name)}/analyze`, {}));
       detail.reload();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <section>
       <h1>Experiment {props.name}</h1>
@@ -243,21 +235,13 @@ function timelineOption(points: readonly TimelinePoint[], metric: string): Chart
 function Timeline(props: { name: string; canAnalyze: boolean; onComputed: () => void }) {
   const path = `/v1/experiments/${encodeURIComponent(props.name)}/timeline`;
   const timeline = useApi<{ points: TimelinePoint[] }>(path);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const compute = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const { busy, error, run } = useAction();
+  const compute = () =>
+    run(async () => {
       await api.post(path, {});
       timeline.reload();
       props.onComputed();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <>
       <h2>Cumulative effect over time</h2>

@@ -177,6 +177,7 @@ describe('ade serve', () => {
     assert.deepEqual(await (await query(tokens.analyst!, { sql: 'SELECT total, orders FROM report.order_total' })).json(), [{ total: 60, orders: 3 }]);
     const lineage = (await (await call('/v1/lineage/report.order_total', { token: tokens.analyst! })).json()) as any;
     assert.deepEqual(lineage.upstream, ['clean.orders']);
+    assert.deepEqual(lineage.edges, [['clean.orders', 'report.order_total']]);
     assert.equal(lineage.model.kind, 'report');
     assert.equal((await call('/v1/lineage/raw.contacts', { token: tokens.analyst! })).status, 403);
     // Deeply nested JSON is refused before it is parsed into objects.

@@ -165,6 +165,9 @@ describe('the web UI against ade serve on the demo', () => {
 
     const page = await signedIn('analyst');
     await page.goto(`${url}/#/tables/clean.events`);
+    await page.getByTestId('lineage-graph').waitFor();
+    const lineage = await get<{ edges: [string, string][] }>('/v1/lineage/clean.events');
+    assert.ok(lineage.edges.some(([from, to]) => from === 'clean.events' && to === 'model.event_f'), JSON.stringify(lineage.edges));
     await page.getByTestId('anomaly-chart').first().waitFor();
     await page.getByTestId('null-ratio-chart').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'table-history.png'), fullPage: true });

@@ -47,6 +47,8 @@ export interface Lineage {
   readonly model: { file: string; kind: string; inputs: string[] } | null;
   readonly upstream: readonly string[];
   readonly downstream: readonly string[];
+  /** Direct reads among the table and its up- and downstream, `[from, to]`. */
+  readonly edges?: readonly (readonly [string, string])[];
 }
 
 export interface CheckResult {

@@ -113,7 +113,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: json('ranked hits'),
         },
       },
-      '/v1/lineage/{table}': { get: { summary: "a table's model (file, kind, inputs), upstream and downstream tables", parameters: [table], responses: json('lineage') } },
+      '/v1/lineage/{table}': { get: { summary: "a table's model (file, kind, inputs), upstream and downstream tables, and the direct reads among them as edges [from, to]", parameters: [table], responses: json('lineage') } },
       '/v1/runs': {
         get: {
           summary: 'runs in the ledger (model builds, ingests), newest first',

@@ -340,11 +340,17 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     const graph = await modelGraph(lake, deps.project.dir);
     const model = graph.models.get(name);
     if (!model && !(await lake.catalog.getTable(ref))) throw new NotFoundError('table or model', name, { hint: 'GET /v1/tables lists the tables' });
+    const upstream = graph.upstream(name);
+    const downstream = graph.downstream(name);
+    // The direct reads among the table and its up- and downstream: the edges of the lineage graph.
+    const nodes = new Set([name, ...upstream, ...downstream]);
+    const edges = [...nodes].flatMap((n) => (graph.models.get(n)?.inputs ?? []).map(formatTableRef).filter((i) => nodes.has(i)).map((i) => [i, n] as const));
     return {
       table: name,
       model: model ? { file: model.file, kind: model.kind, inputs: model.inputs.map(formatTableRef) } : null,
-      upstream: graph.upstream(name),
-      downstream: graph.downstream(name),
+      upstream,
+      downstream,
+      edges,
     };
   });
 

@@ -8,9 +8,9 @@ let echarts: Promise<typeof import('./echarts-setup.js')> | undefined;
 const loadECharts = () => (echarts ??= import('./echarts-setup.js'));
 
 /** A chart drawn by ECharts, loaded on first use; `label` names it for screen readers. */
-export function Chart(props: { option: ChartOption; label: string; height?: number; testid?: string }) {
+export function Chart(props: { option: ChartOption; label: string; height?: number; testid?: string; onClick?: (item: { name?: string; dataType?: string }) => void }) {
   const el = useRef<HTMLDivElement>(null);
-  const chart = useRef<{ setOption(o: unknown, notMerge?: boolean): void; resize(): void; dispose(): void } | null>(null);
+  const chart = useRef<{ setOption(o: unknown, notMerge?: boolean): void; resize(): void; dispose(): void; on(event: string, handler: (item: unknown) => void): void } | null>(null);
   const [error, setError] = useState<string>();
   useEffect(() => {
     let gone = false;
@@ -20,6 +20,8 @@ export function Chart(props: { option: ChartOption; label: string; height?: numb
         if (gone || !el.current) return;
         chart.current = init(el.current, undefined, { renderer: 'canvas' });
         chart.current.setOption(props.option, true);
+        const onClick = props.onClick;
+        if (onClick) chart.current.on('click', (item) => onClick(item as { name?: string; dataType?: string }));
         observer = new ResizeObserver(() => chart.current?.resize());
         observer.observe(el.current);
       },

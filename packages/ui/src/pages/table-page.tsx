@@ -98,6 +98,11 @@ function LineageSection(props: { table: string }) {
               <h3>Downstream</h3>
               {list(l.downstream)}
             </div>
+            {(l.upstream.length > 0 || l.downstream.length > 0) && (
+              <div class="lineage-graph">
+                <Chart option={lineageOption(l)} label={`Lineage graph of ${l.table}: ${l.upstream.length} upstream, ${l.downstream.length} downstream (listed beside it)`} height={Math.max(120, 70 * layerHeight(l))} testid="lineage-graph" onClick={(item) => item.dataType === 'node' && item.name && item.name !== l.table && (location.hash = href('tables', item.name))} />
+              </div>
+            )}
             {l.model && (
               <p class="muted lineage-model">
                 Built by {l.model.kind} model <code>{l.model.file}</code>
@@ -108,6 +113,55 @@ function LineageSection(props: { table: string }) {
       </Async>
     </>
   );
+}
+
+/** Each node's column: its longest path from a node nothing in the graph feeds. */
+function lineageLayers(l: Lineage): Map<string, number> {
+  const nodes = [...new Set([...l.upstream, l.table, ...l.downstream])];
+  const edges = l.edges ?? [...l.upstream.map((u) => [u, l.table] as const), ...l.downstream.map((d) => [l.table, d] as const)];
+  const depth = new Map(nodes.map((n) => [n, 0]));
+  // Longest paths by relaxing every edge as often as there are nodes (the graph has no cycles; a few dozen nodes).
+  for (let i = 0; i < nodes.length; i++) for (const [from, to] of edges) depth.set(to, Math.max(depth.get(to) ?? 0, (depth.get(from) ?? 0) + 1));
+  return depth;
+}
+
+/** The most nodes in one column of the lineage graph. */
+function layerHeight(l: Lineage): number {
+  const counts = new Map<number, number>();
+  for (const d of lineageLayers(l).values()) counts.set(d, (counts.get(d) ?? 0) + 1);
+  return Math.max(1, ...counts.values());
+}
+
+/** The lineage as a left-to-right graph: inputs before the models that read them; this table highlighted; a click opens a table. */
+function lineageOption(l: Lineage): ChartOption {
+  const depth = lineageLayers(l);
+  const row = new Map<number, number>();
+  const nodes = [...depth].map(([name, d]) => {
+    const y = row.get(d) ?? 0;
+    row.set(d, y + 1);
+    const self = name === l.table;
+    return { name, value: [d, y], symbolSize: self ? 18 : 12, itemStyle: { color: self ? '#d97706' : '#3b5bdb' }, label: { show: true, position: 'bottom', fontWeight: self ? 'bold' : 'normal' } };
+  });
+  const edges = l.edges ?? [...l.upstream.map((u) => [u, l.table] as const), ...l.downstream.map((d) => [l.table, d] as const)];
+  // On hidden value axes, so that one row of nodes (all y = 0) still has a scale.
+  return {
+    animation: false,
+    grid: { left: 90, right: 90, top: 20, bottom: 30 },
+    xAxis: { type: 'value', show: false, min: -0.3, max: Math.max(...depth.values()) + 0.3 },
+    yAxis: { type: 'value', show: false, inverse: true, min: -0.5, max: Math.max(...row.values()) - 0.5 },
+    tooltip: { formatter: (p: { dataType?: string; name?: string; data?: { source?: string; target?: string } }) => (p.dataType === 'edge' ? `${p.data?.source} → ${p.data?.target}` : (p.name ?? '')) },
+    series: [
+      {
+        type: 'graph',
+        coordinateSystem: 'cartesian2d',
+        data: nodes,
+        links: edges.map(([source, target]) => ({ source, target })),
+        edgeSymbol: ['none', 'arrow'],
+        edgeSymbolSize: 8,
+        lineStyle: { color: '#888', width: 1.5, curveness: 0.15 },
+      },
+    ],
+  };
 }
 
 function Snapshots(props: { snapshots: TableDetail['snapshots'] }) {

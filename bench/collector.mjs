@@ -88,7 +88,7 @@ const serverCpu = () => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 };
-const stats = async () => (await fetch(`${url}/v1/_bench/stats`, { headers: { authorization: auth } })).json();
+const stats = async (reset = false) => (await fetch(`${url}/v1/_bench/stats${reset ? '?reset=1' : ''}`, { headers: { authorization: auth } })).json();
 
 // One body per request, made as it is sent: 50 track events of ~300 bytes with messageIds `<request>-<i>`.
 let nextRequest = 0;
@@ -156,8 +156,10 @@ await load('/v1/_bench/batch', WARMUP, false);
 await load('/v1/batch', WARMUP, true);
 
 log(`parse-only: ${CONNECTIONS} connections, ${DURATION} s of POST /v1/_bench/batch`);
+await stats(true);
 let cpu0 = serverCpu();
 const parseOnly = summary('parse-only', await load('/v1/_bench/batch', DURATION, false), serverCpu() - cpu0);
+parseOnly.eventLoop = (await stats(true)).eventLoop;
 
 log(`durable: ${CONNECTIONS} connections, ${DURATION} s of POST /v1/batch`);
 const backlog = [];
@@ -168,6 +170,7 @@ cpu0 = serverCpu();
 const durable = summary('durable', await load('/v1/batch', DURATION, true), serverCpu() - cpu0);
 clearInterval(sampler);
 const end = await stats();
+durable.eventLoop = end.eventLoop;
 
 // The flusher catches up (or gives up after 10 minutes), then a SIGTERM flushes what is left.
 const drainStart = performance.now();
@@ -224,6 +227,8 @@ else {
         `errors ${s.errors}  timeouts ${s.timeouts}  non-2xx ${s.non2xx} ${JSON.stringify(s.statuses)}  server CPU ${s.serverCpuShare} cores`,
     );
   }
+  const loopText = (l) => (l ? `p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms` : 'n/a');
+  log(`event-loop delay       parse-only ${loopText(parseOnly.eventLoop)}; durable ${loopText(durable.eventLoop)}`);
   log(`durable ÷ parse-only   ${result.durableOverParseOnly}×   (targets: ≥ 0.8×, ≥ 150,000 events/s, p99 ≤ 50 ms)`);
   log(`backlog (not flushed)  max ${fmt(result.backlogBytes.max)} bytes, ${fmt(result.backlogBytes.atEnd)} at the end; drained in ${result.drainSeconds} s after the load`);
   log(`group commit           ${fmt(end.fsyncs)} fsyncs for ${fmt(end.appends)} requests (${result.buffer.eventsPerFsync} events per fsync)`);

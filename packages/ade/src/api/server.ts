@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { checkSqlParams } from '../engine/index.js';
 import { formatTableRef, jsonDepth, NotFoundError, parseTableRef, PermissionError, readableZones, RESTRICTED_ZONES, roleAtLeast, ValidationError, type Principal } from '../kernel/index.js';
 import { loadModels, ModelGraph, projectTimeColumns, runModels, selectModels } from '../models/index.js';
@@ -272,7 +273,15 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
         collector.source(request.principal!.source!);
         return { success: true, events: normalizeSegmentBatch(request.body, new Date()).length };
       });
-      app.get('/v1/_bench/stats', async () => collector.stats());
+      // How long the event loop was held up (ms), since the last `?reset=1`: what a request waits for behind other work.
+      const loop = monitorEventLoopDelay({ resolution: 10 });
+      loop.enable();
+      app.addHook('onClose', async () => loop.disable());
+      app.get('/v1/_bench/stats', async (request) => {
+        const eventLoop = { p50Ms: loop.percentile(50) / 1e6, p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 };
+        if ((request.query as { reset?: string }).reset === '1') loop.reset();
+        return { ...collector.stats(), eventLoop };
+      });
     }
   }
 

@@ -1,4 +1,4 @@
-import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBBlobVector, type DuckDBType } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from '../kernel/index.js';
 
 /** A result column as the wrapper sees it: its (deduplicated) name and DuckDB type. */
@@ -105,4 +105,33 @@ export function deduplicatedNames(names: readonly string[]): string[] {
     seen.set(name, n);
     return n > 1 ? `${name}:${n - 1}` : name;
   });
+}
+
+const ROW_SEPARATOR = { json: Buffer.from(',\n'), ndjson: Buffer.from('\n') } as const;
+
+/**
+ * One chunk's JSON rows as one buffer: for `json` each row after a `,\n`
+ * (the first of the result after `\n`); for `ndjson` each row before a `\n`.
+ */
+export function joinJsonRows(vector: DuckDBBlobVector, count: number, format: 'json' | 'ndjson', first: boolean): Buffer {
+  const rows: Uint8Array[] = new Array(count);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const bytes = vector.getItemBytes(i)!;
+    rows[i] = bytes;
+    total += bytes.length;
+  }
+  const separator = ROW_SEPARATOR[format];
+  const out = Buffer.allocUnsafe(total + separator.length * count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (format === 'json') {
+      if (i === 0 && first) out[at++] = 0x0a;
+      else at += separator.copy(out, at);
+    }
+    out.set(rows[i]!, at);
+    at += rows[i]!.length;
+    if (format === 'ndjson') out[at++] = 0x0a;
+  }
+  return out.subarray(0, at);
 }

@@ -1,7 +1,7 @@
 import { StatementType, type DuckDBBlobVector, type DuckDBInstance, type DuckDBResult } from '@duckdb/node-api';
 import { PermissionError, ValidationError, type Principal } from '../kernel/index.js';
 import { closedError } from './errors.js';
-import { deduplicatedNames, jsonRowsSql } from './json-rows-sql.js';
+import { deduplicatedNames, joinJsonRows, jsonRowsSql } from './json-rows-sql.js';
 import { chunkRows } from './json-values.js';
 import { OutputSink } from './output-sink.js';
 import type { QuerySlots } from './query-slots.js';
@@ -52,35 +52,6 @@ interface JsonPlan {
 const JSON_PLANS = new WeakMap<DuckDBInstance, Map<string, JsonPlan | null>>();
 const MAX_PLANS = 256;
 const MAX_PLANNED_SQL = 16 * 1024;
-
-const ROW_SEPARATOR = { json: Buffer.from(',\n'), ndjson: Buffer.from('\n') } as const;
-
-/**
- * One chunk's JSON rows as one buffer: for `json` each row after a `,\n`
- * (the first of the result after `\n`); for `ndjson` each row before a `\n`.
- */
-function joinJsonRows(vector: DuckDBBlobVector, count: number, format: 'json' | 'ndjson', first: boolean): Buffer {
-  const rows: Uint8Array[] = new Array(count);
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    const bytes = vector.getItemBytes(i)!;
-    rows[i] = bytes;
-    total += bytes.length;
-  }
-  const separator = ROW_SEPARATOR[format];
-  const out = Buffer.allocUnsafe(total + separator.length * count);
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    if (format === 'json') {
-      if (i === 0 && first) out[at++] = 0x0a;
-      else at += separator.copy(out, at);
-    }
-    out.set(rows[i]!, at);
-    at += rows[i]!.length;
-    if (format === 'ndjson') out[at++] = 0x0a;
-  }
-  return out.subarray(0, at);
-}
 
 /** A second look, after DuckDB parsed the admitted text itself. */
 function assertRead(type: StatementType, verdict: Verdict): void {

@@ -119,15 +119,14 @@ async function runQuery(id: number, job: QueryJob, timeoutMs: number): Promise<v
     const session = await engine!.openSession(job.session);
     query.session = session;
     if (query.cancelled) throw new AdeError('engine.cancelled', 'query cancelled');
-    const sql = limited(job.sql, job.limit);
     const options = { timeoutMs, ...(job.params !== undefined ? { params: job.params } : {}) };
     let done: { rowCount: number; columns: readonly { name: string; type: string }[] };
     if (job.format === 'arrow') {
-      const rows = session.stream(sql, options);
+      const rows = session.stream(limited(job.sql, job.limit), options);
       const columns = await rows.columns();
       done = { rowCount: (await writeArrow(rows, out)).rows, columns };
     } else {
-      done = await session.writeTo(sql, job.format, out, options);
+      done = await session.writeTo(job.sql, job.format, out, { ...options, ...(job.limit !== undefined ? { limit: job.limit } : {}) });
     }
     // Every chunk goes out before `done` (one IPC channel keeps their order).
     out.end();

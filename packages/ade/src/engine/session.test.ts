@@ -433,6 +433,20 @@ describe('Session', () => {
       assert.equal(out.text(), '[\n{"a":1,"a:1":2}\n]\n');
     });
 
+    it('should write at most `limit` rows, in the query\'s order, on both paths', async () => {
+      const sql = 'SELECT range AS n FROM range(10) ORDER BY n DESC -- newest first';
+      for (const [format, want] of [
+        ['json', '[\n{"n":9},\n{"n":8},\n{"n":7}\n]\n'],
+        ['csv', 'n\n9\n8\n7\n'],
+      ] as const) {
+        const out = collector();
+        const result = await session.writeTo(sql, format, out, { limit: 3 });
+        assert.equal(out.text(), want, format);
+        assert.equal(result.rowCount, 3);
+      }
+      await assert.rejects(() => session.writeTo(sql, 'json', collector(), { limit: 0 }), /limit must be a positive integer/);
+    });
+
     it('should stop the query when the output closes early, whether JavaScript or DuckDB writes the text', async () => {
       for (const format of ['csv', 'ndjson'] as const) {
         const out = collector({ delayMs: 5, highWaterMark: 64 });

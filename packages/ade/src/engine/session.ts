@@ -175,11 +175,15 @@ export class Session {
     out: NodeJS.WritableStream,
     options: WriteToOptions = {},
   ): Promise<WriteToResult> {
+    const limit = options.limit;
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) throw new ValidationError(`limit must be a positive integer, got ${limit}`);
     if (format !== 'csv' && options.params === undefined) {
       const plan = await this.#jsonPlan(sql, options);
-      if (plan) return this.#writeJsonRows(plan, format, out, options);
+      // The limit goes on DuckDB's own JSON query: no second wrapper to bind.
+      if (plan) return this.#writeJsonRows(limit === undefined ? plan : { ...plan, sql: `${plan.sql} LIMIT ${limit}` }, format, out, options);
     }
-    const stream = this.stream(sql, options);
+    // Newlines keep a trailing `-- comment` from swallowing the parenthesis.
+    const stream = this.stream(limit === undefined ? sql : `SELECT * FROM (\n${sql}\n) AS _query LIMIT ${limit}`, options);
     let sink: OutputSink | undefined;
     let rowCount = 0;
     try {

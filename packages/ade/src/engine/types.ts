@@ -89,6 +89,8 @@ export interface QueryOptions {
 export interface WriteToOptions extends QueryOptions {
   /** End `out` (and wait for it to flush) once the last row is written; default false: the caller owns `out`. */
   readonly end?: boolean;
+  /** Rows written at most (a positive integer). */
+  readonly limit?: number;
 }
 
 /** What `Session.writeTo` wrote. */

@@ -412,46 +412,68 @@ describe('Session', () => {
       assert.equal(out.writableFinished, true);
     });
 
-    it('should write JSON that DuckDB builds with the same values as the rows query() returns, over many chunks and with nested columns', async () => {
-      const sqls = [
-        `SELECT range AS id, 'row ' || range AS label, range / 3 AS ratio, (range % 5)::DECIMAL(10, 2) AS amount,
-                TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (range) SECOND AS at, range % 2 = 0 AS even FROM range(5000) ORDER BY id DESC`,
-        'SELECT * FROM clean.events ORDER BY id',
-        // A list column: the rows go through JavaScript instead, with the same results.
-        'SELECT range AS id, [range, range + 1] AS pair FROM range(3000)',
-      ];
-      for (const sql of sqls) {
-        const { rows } = await session.query(sql);
-        assert.deepEqual(JSON.parse(await written(session, sql, 'json')), JSON.parse(JSON.stringify(rows)), sql);
-        const lines = (await written(session, sql, 'ndjson')).split('\n');
-        assert.equal(lines.pop(), '');
-        assert.deepEqual(lines.map((l) => JSON.parse(l)), JSON.parse(JSON.stringify(rows)), sql);
-      }
+    /** Writes `sql` and says who encoded it. */
+    async function encoded(sql: string, format: OutputFormat, options: { limit?: number } = {}): Promise<{ text: string; by: string }> {
       const out = collector();
-      const result = await session.writeTo('SELECT 1 AS a, 2 AS a', 'json', out);
-      assert.deepEqual(result.columns, [{ name: 'a', type: 'INTEGER' }, { name: 'a:1', type: 'INTEGER' }]);
-      assert.equal(out.text(), '[\n{"a":1,"a:1":2}\n]\n');
+      const result = await session.writeTo(sql, format, out, options);
+      return { text: out.text(), by: result.encodedBy };
+    }
+
+    it('should have DuckDB write the JSON of a query that was large, with the same values as the rows query() returns', async () => {
+      const cases = [
+        {
+          sql: `SELECT range AS id, 'row ' || range AS label, range / 3 AS ratio, (range % 5)::DECIMAL(10, 2) AS amount,
+                TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (range) SECOND AS at, range % 2 = 0 AS even FROM range(5000) ORDER BY id DESC`,
+          then: 'duckdb',
+        },
+        // Small: JavaScript writes it however often it runs.
+        { sql: 'SELECT * FROM clean.events ORDER BY id', then: 'javascript' },
+        // A list column: JavaScript, large or not.
+        { sql: 'SELECT range AS id, [range, range + 1] AS pair FROM range(3000)', then: 'javascript' },
+      ];
+      for (const { sql, then } of cases) {
+        const rows = JSON.parse(JSON.stringify((await session.query(sql)).rows));
+        for (const run of [1, 2]) {
+          const json = await encoded(sql, 'json');
+          assert.deepEqual(JSON.parse(json.text), rows, sql);
+          assert.equal(json.by, run === 1 ? 'javascript' : then, `run ${run}: ${sql}`);
+          const ndjson = await encoded(sql, 'ndjson');
+          const lines = ndjson.text.split('\n');
+          assert.equal(lines.pop(), '');
+          assert.deepEqual(lines.map((l) => JSON.parse(l)), rows, sql);
+          assert.equal(ndjson.by, then);
+        }
+      }
+      // Repeated column names get the keys JavaScript rows get, on both paths.
+      const dup = 'SELECT range AS a, range + 1 AS a FROM range(3000)';
+      for (const by of ['javascript', 'duckdb']) {
+        const out = collector();
+        const result = await session.writeTo(dup, 'json', out);
+        assert.equal(result.encodedBy, by);
+        assert.deepEqual(result.columns, [{ name: 'a', type: 'BIGINT' }, { name: 'a:1', type: 'BIGINT' }]);
+        assert.ok(out.text().startsWith('[\n{"a":0,"a:1":1},\n{"a":1,"a:1":2}'), out.text().slice(0, 40));
+      }
     });
 
     it('should write at most `limit` rows, in the query\'s order, on both paths', async () => {
-      const sql = 'SELECT range AS n FROM range(10) ORDER BY n DESC -- newest first';
-      for (const [format, want] of [
-        ['json', '[\n{"n":9},\n{"n":8},\n{"n":7}\n]\n'],
-        ['csv', 'n\n9\n8\n7\n'],
-      ] as const) {
-        const out = collector();
-        const result = await session.writeTo(sql, format, out, { limit: 3 });
-        assert.equal(out.text(), want, format);
-        assert.equal(result.rowCount, 3);
+      const sql = 'SELECT range AS n FROM range(3000) ORDER BY n DESC -- newest first';
+      assert.equal((await encoded(sql, 'json', { limit: 2500 })).by, 'javascript');
+      for (const format of ['json', 'csv'] as const) {
+        const { text, by } = await encoded(sql, format, { limit: 3 });
+        assert.equal(text, format === 'json' ? '[\n{"n":2999},\n{"n":2998},\n{"n":2997}\n]\n' : 'n\n2999\n2998\n2997\n', format);
+        assert.equal(by, format === 'json' ? 'duckdb' : 'javascript');
       }
       await assert.rejects(() => session.writeTo(sql, 'json', collector(), { limit: 0 }), /limit must be a positive integer/);
     });
 
     it('should stop the query when the output closes early, whether JavaScript or DuckDB writes the text', async () => {
+      const big = 'SELECT range AS n FROM range(100000000)';
+      // Seen large once (5,000 rows under a limit): the NDJSON that follows is DuckDB's.
+      await encoded(big, 'ndjson', { limit: 5000 });
       for (const format of ['csv', 'ndjson'] as const) {
         const out = collector({ delayMs: 5, highWaterMark: 64 });
         setTimeout(() => out.destroy(), 50);
-        await assert.rejects(() => session.writeTo('SELECT range AS n FROM range(100000000)', format, out), {
+        await assert.rejects(() => session.writeTo(big, format, out), {
           code: 'engine.output_closed',
         });
         assert.deepEqual((await session.query('SELECT 1 AS ok')).rows, [{ ok: 1 }]);

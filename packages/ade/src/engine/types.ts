@@ -97,6 +97,8 @@ export interface WriteToOptions extends QueryOptions {
 export interface WriteToResult {
   readonly columns: readonly ResultColumn[];
   readonly rowCount: number;
+  /** Who wrote the text: DuckDB (JSON and NDJSON of a query that was large when it last ran on this instance) or JavaScript. */
+  readonly encodedBy: 'duckdb' | 'javascript';
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { PageProps } from '../app.js';
+import { DataTable } from '../components/data-table.js';
 import { when } from '../components/format.js';
 import { Async } from '../components/status.js';
 import { useApi } from '../components/use-api.js';
@@ -23,30 +24,20 @@ export function AuditPage(_props: PageProps) {
       </p>
       <Async state={events}>
         {(list) => (
-          <table class="grid" aria-label="Audit log">
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((e) => (
-                <tr key={e.id}>
-                  <td>{e.id}</td>
-                  <td>{when(e.at)}</td>
-                  <td>{e.actor}</td>
-                  <td>{e.action}</td>
-                  <td>{e.target}</td>
-                  <td class="error-cell">{Object.keys(e.details).length ? JSON.stringify(e.details) : ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            items={list}
+            rowKey={(e) => e.id}
+            label="Audit log"
+            empty="No audit events."
+            columns={[
+              { header: '#', cell: (e) => e.id },
+              { header: 'When', cell: (e) => when(e.at) },
+              { header: 'Who', cell: (e) => e.actor },
+              { header: 'Action', cell: (e) => e.action },
+              { header: 'Target', cell: (e) => e.target },
+              { header: 'Details', cell: (e) => (Object.keys(e.details).length ? JSON.stringify(e.details) : ''), class: 'error-cell' },
+            ]}
+          />
         )}
       </Async>
     </section>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { atLeast, type PageProps } from '../app.js';
 import { num, pct, when } from '../components/format.js';
+import { DataTable } from '../components/data-table.js';
 import { Alert, Async } from '../components/status.js';
 import { useAction, useApi } from '../components/use-api.js';
 import { href } from '../router.js';
@@ -21,38 +22,21 @@ function ExperimentList() {
     <section>
       <h1>Experiments</h1>
       <Async state={list}>
-        {(items) =>
-          items.length ? (
-            <table class="grid">
-              <thead>
-                <tr>
-                  <th scope="col">Experiment</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Variants</th>
-                  <th scope="col">Owner</th>
-                  <th scope="col">Last analysis</th>
-                  <th scope="col">Hypothesis</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((e) => (
-                  <tr key={e.key}>
-                    <td>
-                      <a href={href('experiments', e.key)}>{e.key}</a>
-                    </td>
-                    <td>{e.status}</td>
-                    <td>{e.variants.map(variantName).join(', ')}</td>
-                    <td>{e.owner ?? ''}</td>
-                    <td>{when(e.lastAnalysis)}</td>
-                    <td>{e.hypothesis ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : (
-            <p class="muted">No experiments in ade.yaml.</p>
-          )
-        }
+        {(items) => (
+          <DataTable
+            items={items}
+            rowKey={(e) => e.key}
+            empty="No experiments in ade.yaml."
+            columns={[
+              { header: 'Experiment', cell: (e) => <a href={href('experiments', e.key)}>{e.key}</a> },
+              { header: 'Status', cell: (e) => e.status },
+              { header: 'Variants', cell: (e) => e.variants.map(variantName).join(', ') },
+              { header: 'Owner', cell: (e) => e.owner ?? '' },
+              { header: 'Last analysis', cell: (e) => when(e.lastAnalysis) },
+              { header: 'Hypothesis', cell: (e) => e.hypothesis ?? '' },
+            ]}
+          />
+        )}
       </Async>
     </section>
   );

@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import type { PageProps } from '../app.js';
 import { num, when } from '../components/format.js';
 import { ResultGrid } from '../components/result-grid.js';
+import { DataTable } from '../components/data-table.js';
 import { Alert, Async } from '../components/status.js';
 import { errorText, useApi } from '../components/use-api.js';
 import { href } from '../router.js';
@@ -19,44 +20,22 @@ function ModelList() {
     <section>
       <h1>Models</h1>
       <Async state={list}>
-        {(items) =>
-          items.length ? (
-            <table class="grid">
-              <thead>
-                <tr>
-                  <th scope="col">Model</th>
-                  <th scope="col">Versions</th>
-                  <th scope="col">Aliases</th>
-                  <th scope="col">Task</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Latest score</th>
-                  <th scope="col">Training table</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((m) => (
-                  <tr key={m.name}>
-                    <td>
-                      <a href={href('models', m.name)}>{m.name}</a>
-                    </td>
-                    <td>{m.versions}</td>
-                    <td>{Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`).join(', ') || '—'}</td>
-                    <td>{m.latest.task}</td>
-                    <td>{m.latest.target}</td>
-                    <td>
-                      {m.latest.metric} {num(m.latest.cvScore, 4)}
-                    </td>
-                    <td>
-                      <a href={href('tables', m.latest.table)}>{m.latest.table}</a>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : (
-            <p class="muted">No registered models.</p>
-          )
-        }
+        {(items) => (
+          <DataTable
+            items={items}
+            rowKey={(m) => m.name}
+            empty="No registered models."
+            columns={[
+              { header: 'Model', cell: (m) => <a href={href('models', m.name)}>{m.name}</a> },
+              { header: 'Versions', cell: (m) => m.versions },
+              { header: 'Aliases', cell: (m) => Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`).join(', ') || '—' },
+              { header: 'Task', cell: (m) => m.latest.task },
+              { header: 'Target', cell: (m) => m.latest.target },
+              { header: 'Latest score', cell: (m) => `${m.latest.metric} ${num(m.latest.cvScore, 4)}` },
+              { header: 'Training table', cell: (m) => <a href={href('tables', m.latest.table)}>{m.latest.table}</a> },
+            ]}
+          />
+        )}
       </Async>
     </section>
   );

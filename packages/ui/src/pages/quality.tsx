@@ -1,4 +1,5 @@
 import type { PageProps } from '../app.js';
+import { DataTable } from '../components/data-table.js';
 import { Async } from '../components/status.js';
 import { useApi } from '../components/use-api.js';
 import { num, when } from '../components/format.js';
@@ -50,40 +51,23 @@ export function QualityPage(_props: PageProps) {
       </Async>
       <h2>Staged (blocked) writes</h2>
       <Async state={staged}>
-        {(list) =>
-          list.length ? (
-            <table class="grid" data-testid="staged-writes" aria-label="Staged (blocked) writes">
-              <thead>
-                <tr>
-                  <th scope="col">Table</th>
-                  <th scope="col">When</th>
-                  <th scope="col">Rows</th>
-                  <th scope="col">By</th>
-                  <th scope="col">Why</th>
-                  <th scope="col">Staged id</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((w) => (
-                  <tr key={w.id}>
-                    <td>
-                      <a href={href('tables', w.table)}>{w.table}</a>
-                    </td>
-                    <td>{when(w.createdAt)}</td>
-                    <td>{num(w.rows)}</td>
-                    <td>{w.committer}</td>
-                    <td class="error-cell">{w.reason}</td>
-                    <td>
-                      <code>{w.id}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : (
-            <p class="muted">No blocked writes.</p>
-          )
-        }
+        {(list) => (
+          <DataTable
+            items={list}
+            rowKey={(w) => w.id}
+            label="Staged (blocked) writes"
+            testid="staged-writes"
+            empty="No blocked writes."
+            columns={[
+              { header: 'Table', cell: (w) => <a href={href('tables', w.table)}>{w.table}</a> },
+              { header: 'When', cell: (w) => when(w.createdAt) },
+              { header: 'Rows', cell: (w) => num(w.rows) },
+              { header: 'By', cell: (w) => w.committer },
+              { header: 'Why', cell: (w) => w.reason, class: 'error-cell' },
+              { header: 'Staged id', cell: (w) => <code>{w.id}</code> },
+            ]}
+          />
+        )}
       </Async>
       <p class="muted">
         <code>ade quality staged &lt;id&gt; --sql …</code> queries a blocked write as it would have left its table; <code>--discard</code> lets it go.
